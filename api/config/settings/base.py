@@ -1,0 +1,213 @@
+"""Settings shared by every mode. Modes differ only through environment variables and the
+few defaults that local.py, test.py and production.py set before importing this module."""
+
+from datetime import timedelta
+
+import dj_database_url
+
+from api.config import env
+from api.core.money import setting_paise
+
+BASE_DIR = env.BASE_DIR
+RUN_DIR = env.RUN_DIR
+
+DEBUG = env.boolean("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env.listing("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CORS_ALLOWED_ORIGINS = env.listing("CORS_ALLOWED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api.core",
+    "api.users",
+    "api.accounts",
+    "api.transfers",
+]
+
+MIDDLEWARE = [
+    "api.core.middleware.RequestIdMiddleware",
+    "api.core.middleware.ErrorEnvelopeMiddleware",
+    "api.core.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "api.config.urls"
+WSGI_APPLICATION = "api.config.wsgi.application"
+ASGI_APPLICATION = "api.config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def database(default_url: str | None) -> dict:
+    """DATABASE_URL when set; otherwise the mode's default (local mode: embedded SQLite)."""
+    url = env.get("DATABASE_URL", default_url)
+    if url is None:
+        RUN_DIR.mkdir(parents=True, exist_ok=True)
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": RUN_DIR / "vaultpay.sqlite3",
+            "OPTIONS": {
+                # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at
+                # BEGIN so two writers queue on the busy timeout instead of failing to upgrade.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+
+
+REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "vaultpay",
+    }
+}
+
+AUTH_USER_MODEL = "users.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+DISPLAY_TIME_ZONE = "Asia/Kolkata"
+
+STATIC_URL = "static/"
+STATIC_ROOT = RUN_DIR / "static"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Contract section 2: request bodies are at most 64 KiB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+
+THROTTLE_RATES = {
+    "anon": env.get("THROTTLE_ANON", "1200/min"),
+    "user": env.get("THROTTLE_USER", "6000/min"),
+    "register": env.get("THROTTLE_REGISTER", "300/min"),
+    "login": env.get("THROTTLE_LOGIN", "300/min"),
+    "reveal": env.get("THROTTLE_REVEAL", "5/min"),
+    "transfer": env.get("THROTTLE_TRANSFER", "6000/min"),
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
+    # Throttle by the connecting address unless a known number of proxies sits in front;
+    # trusting X-Forwarded-For blindly would let any client pick its own throttle bucket.
+    "NUM_PROXIES": env.integer("NUM_PROXIES", 0),
+    "EXCEPTION_HANDLER": "api.core.exception_handlers.drf_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "VaultPay API",
+    "DESCRIPTION": "Peer-to-peer INR wallet. Errors use one envelope; money is a decimal string.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
+
+WELCOME_CREDIT_PAISE = setting_paise("WELCOME_CREDIT", env.get("WELCOME_CREDIT", "1000.00"))
+MAX_TRANSFER_AMOUNT_PAISE = setting_paise(
+    "MAX_TRANSFER_AMOUNT", env.get("MAX_TRANSFER_AMOUNT", "100000.00")
+)
+MAX_DEPOSIT_AMOUNT_PAISE = setting_paise(
+    "MAX_DEPOSIT_AMOUNT", env.get("MAX_DEPOSIT_AMOUNT", "10000000.00")
+)
+TRANSFER_TTL_SECONDS = env.integer("TRANSFER_TTL", 86400)
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis redelivers an unacknowledged message only after this many seconds; the beat sweep,
+# not redelivery, is the real recovery path (contract section 8).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "api.core.middleware.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

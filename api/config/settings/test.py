@@ -1,0 +1,32 @@
+"""Test mode (`make test`): real PostgreSQL and Redis, a fast password hasher, generous
+throttles (tests that check throttling set their own rates)."""
+
+from api.config import env
+
+from .base import *  # noqa: F403
+from .base import REST_FRAMEWORK, database
+
+SECRET_KEY = env.local_secret("SECRET_KEY")
+AADHAAR_KEYS = env.local_secret("AADHAAR_KEYS")
+AADHAAR_INDEX_KEY = env.local_secret("AADHAAR_INDEX_KEY")
+
+DATABASES = {"default": database("postgres://postgres@127.0.0.1:5432/vaultpay")}
+# pytest-django creates and drops test_vaultpay around the run.
+
+REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "vaultpay-test",
+    }
+}
+CELERY_BROKER_URL = REDIS_URL
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {
+        scope: "100000/min" for scope in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    },
+}

@@ -1,0 +1,61 @@
+import redis
+from django.conf import settings
+from django.db import connection
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.core.exceptions import ApplicationError
+
+
+class HealthApi(APIView):
+    """200 while the process runs; touches nothing else."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return Response({"status": "ok"})
+
+
+def _database_ok() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _redis_ok(url: str) -> None:
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+class ReadinessApi(APIView):
+    """200 when the database, Redis and the Celery broker answer; 503 naming what is down."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        checks = {
+            "database": _database_ok,
+            "redis": lambda: _redis_ok(settings.REDIS_URL),
+            "broker": lambda: _redis_ok(settings.CELERY_BROKER_URL),
+        }
+        down = {}
+        for name, check in checks.items():
+            try:
+                check()
+            except Exception:  # any failure means "not ready"; the reason stays in our logs
+                down[name] = ["unreachable"]
+        if down:
+            raise ApplicationError(
+                "not_ready", f"Not ready: {', '.join(down)} down.", status=503, fields=down
+            )
+        return Response({"status": "ready", "checks": {name: "ok" for name in checks}})

@@ -1,0 +1,86 @@
+"""Every error leaves VaultPay in the envelope of contract section 2.
+
+`drf_exception_handler` covers the REST views; `ErrorEnvelopeMiddleware` covers what Django
+itself answers (unknown URLs, wrong methods outside DRF, crashes). A 500 says only
+`internal_error`.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import InvalidToken
+
+from api.core.errors import INTERNAL_ERROR, error_body
+from api.core.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+# DRF's own codes are kept except where a more specific contract code exists.
+_CODES: dict[type[Exception], str] = {
+    InvalidToken: "token_not_valid",
+    exceptions.ParseError: "malformed_request",
+    exceptions.ValidationError: "validation_error",
+}
+
+
+def _fields(detail) -> dict[str, list[str]]:
+    """DRF's nested error detail flattened to {"field": ["message", ...]} (dotted paths)."""
+    fields: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), item)
+        elif isinstance(value, list) and value and not isinstance(value[0], str):
+            for index, item in enumerate(value):
+                walk(f"{prefix}.{index}", item)
+        else:
+            items = value if isinstance(value, list) else [value]
+            fields.setdefault(prefix or "non_field_errors", []).extend(str(i) for i in items)
+
+    walk("", detail)
+    return fields
+
+
+def _message(exc: exceptions.APIException) -> str:
+    if isinstance(exc, exceptions.ValidationError):
+        return "Some fields are invalid."
+    if isinstance(exc, InvalidToken):
+        return "The token is invalid or expired."
+    detail = exc.detail
+    if isinstance(detail, dict):
+        detail = detail.get("detail", exc.default_detail)
+    if isinstance(detail, list):
+        detail = detail[0] if detail else exc.default_detail
+    return str(detail)
+
+
+def drf_exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        return Response(error_body("payload_too_large", "The request body is too large."), 413)
+
+    if not isinstance(exc, exceptions.APIException):
+        logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
+        return Response(error_body(*INTERNAL_ERROR), status=500)
+
+    code = _CODES.get(type(exc)) or exc.default_code
+    fields = _fields(exc.detail) if isinstance(exc, exceptions.ValidationError) else {}
+    headers = {}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    response = Response(error_body(code, _message(exc), fields), status=exc.status_code)
+    for name, value in headers.items():
+        response[name] = value
+    return response

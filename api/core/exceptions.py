@@ -1,0 +1,17 @@
+class ApplicationError(Exception):
+    """The one domain error: services raise it, the exception handler turns it into the
+    contract's error envelope."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int = 400,
+        fields: dict[str, list[str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.fields = fields or {}

@@ -1,0 +1,1 @@
+"""Django Channels: WebSocket ticket auth, routing, consumers and the after-commit sender."""

@@ -1,0 +1,1 @@
+"""Celery tasks: thin interfaces that take ids and call one `api` service each."""
