@@ -118,7 +118,7 @@ USE_TZ = True
 DISPLAY_TIME_ZONE = "Asia/Kolkata"
 
 STATIC_URL = "static/"
-STATIC_ROOT = RUN_DIR / "static"
+STATIC_ROOT = env.get("STATIC_ROOT") or RUN_DIR / "static"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Contract section 2: request bodies are at most 64 KiB.

@@ -1,0 +1,31 @@
+# The two commands: `make run` (the whole stack on http://127.0.0.1:$PORT/) and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test install lint clean
+
+run: install  ## Set up what is missing and run API, worker and beat (Ctrl-C stops all)
+	@scripts/run.sh
+
+test: install  ## Start PostgreSQL and Redis if down, then lint and run the whole suite
+	@scripts/test.sh
+
+lint: install  ## ruff, import contracts, migrations and OpenAPI checks only
+	@scripts/test.sh --lint-only
+
+install: $(STAMP)
+
+# Reinstalled whenever pyproject.toml changes; pip's notes about this machine's optional
+# local package mirrors are noise, so they are filtered out.
+$(STAMP): pyproject.toml
+	@echo "==> Installing Python dependencies into $(VENV)"
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet --upgrade pip 2>&1 | { grep -v 'is ignored' || true; }
+	@$(VENV)/bin/pip install --quiet -e '.[dev]' 2>&1 | { grep -vE 'is ignored|editable|!!|\*\*\*|Please be careful|name as your package|with strategy|^ *$$' || true; }
+	@touch $(STAMP)
+
+clean:  ## Remove the virtualenv and everything a local run created
+	rm -rf $(VENV) .run

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# `make run`: the whole stack on http://127.0.0.1:$PORT/ (API, Celery worker, Celery beat).
+# Embedded default: SQLite in WAL mode and a private redis-server, both under the run folder.
+# DATABASE_URL and REDIS_URL switch to real servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PATH="$PWD/.venv/bin:$PATH"
+export PORT="${PORT:-8000}"
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-api.config.settings.local}"
+export VAULTPAY_RUN_DIR="${VAULTPAY_RUN_DIR:-$PWD/.run}"
+mkdir -p "$VAULTPAY_RUN_DIR"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf '\033[31mError: %s\033[0m\n' "$*" >&2; exit 1; }
+
+port_in_use() { python - "$1" <<'PY'
+import socket, sys
+with socket.socket() as s:
+    sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)
+PY
+}
+
+free_port() { python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+if port_in_use "$PORT"; then
+    die "port $PORT is already in use (is another 'make run' still running?). Stop it, or choose another port: PORT=8001 make run"
+fi
+
+# A private redis-server for this run, stopped again when the run ends. One left behind by a
+# run that was killed is reused rather than duplicated.
+REDIS_DIR="$VAULTPAY_RUN_DIR/redis"
+start_local_redis() {
+    command -v redis-server >/dev/null || die "redis-server is not installed. Install it (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis) or set REDIS_URL to a running Redis."
+    mkdir -p "$REDIS_DIR"
+    if [[ -f "$REDIS_DIR/port" ]] && redis-cli -p "$(cat "$REDIS_DIR/port")" ping >/dev/null 2>&1; then
+        REDIS_PORT="$(cat "$REDIS_DIR/port")"
+        say "Reusing the local Redis on port $REDIS_PORT"
+    else
+        REDIS_PORT="$(free_port)"
+        say "Starting a local Redis on port $REDIS_PORT (files in $REDIS_DIR)"
+        redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
+            --dir "$REDIS_DIR" --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log"
+        echo "$REDIS_PORT" > "$REDIS_DIR/port"
+        for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+        redis-cli -p "$REDIS_PORT" ping >/dev/null || die "the local Redis did not start; see $REDIS_DIR/redis.log"
+    fi
+    trap 'redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; rm -f "$REDIS_DIR/port"' EXIT
+    export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+}
+
+if [[ -z "${REDIS_URL:-}" ]]; then
+    start_local_redis
+else
+    say "Using Redis at REDIS_URL"
+fi
+
+if [[ -z "${DATABASE_URL:-}" ]]; then
+    say "Using the embedded SQLite database in $VAULTPAY_RUN_DIR (demo mode: one worker process)"
+    export WORKER_CONCURRENCY=1
+else
+    say "Using the database at DATABASE_URL"
+fi
+
+say "Applying database migrations"
+python manage.py migrate --noinput
+
+say "Loading demo data (only into an empty database)"
+python manage.py seed_demo --if-empty
+
+if [[ -f web/package.json ]]; then
+    say "Building the web app"
+    (cd web && { [[ -d node_modules ]] || npm ci --no-audit --no-fund; } && npm run build)
+fi
+
+say "Collecting static files"
+python manage.py collectstatic --noinput -v0
+
+cat <<BANNER
+
+  VaultPay is starting on http://127.0.0.1:$PORT/
+    API docs:  http://127.0.0.1:$PORT/api/docs/
+    Health:    http://127.0.0.1:$PORT/healthz   and   /readyz
+    Admin:     http://127.0.0.1:$PORT/admin/
+$(python manage.py seed_demo --print-logins)
+
+  Try it:
+    curl -s -X POST http://127.0.0.1:$PORT/api/users/login/ \\
+         -H 'Content-Type: application/json' \\
+         -d '{"email": "demo01@vaultpay.test", "password": "<demo password above>"}'
+
+  Press Ctrl-C to stop everything.
+
+BANNER
+
+say "Starting web, worker and beat"
+honcho start --env /dev/null web worker beat
