@@ -70,6 +70,12 @@ class Transfer(models.Model):
             models.Index(
                 fields=["id"], condition=models.Q(status="PENDING"), name="transfer_pending"
             ),
+            # pending_out of every balance JSON sums a sender's PENDING transfers.
+            models.Index(
+                fields=["sender"],
+                condition=models.Q(status="PENDING"),
+                name="transfer_pending_by_sender",
+            ),
             models.Index(fields=["sender", "-created_at", "-id"], name="transfer_sender_recent"),
             models.Index(
                 fields=["receiver", "-created_at", "-id"], name="transfer_receiver_recent"
@@ -80,6 +86,20 @@ class Transfer(models.Model):
         return f"{self.uuid} {self.status}"
 
 
+IMMUTABLE_ENTRIES = "Ledger entries are immutable."
+
+
+class LedgerEntryQuerySet(models.QuerySet):
+    """Entries are only ever inserted: bulk updates and deletes are refused like single ones
+    (on PostgreSQL a trigger refuses them too)."""
+
+    def update(self, **kwargs):
+        raise ValueError(IMMUTABLE_ENTRIES)
+
+    def delete(self):
+        raise ValueError(IMMUTABLE_ENTRIES)
+
+
 class LedgerEntry(models.Model):
     """One side of a settled transfer. Entries are written once and never changed."""
 
@@ -88,6 +108,8 @@ class LedgerEntry(models.Model):
     amount = models.BigIntegerField(help_text="signed paise: negative for the sender")
     balance_after = models.BigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LedgerEntryQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -100,11 +122,11 @@ class LedgerEntry(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
-            raise ValueError("Ledger entries are immutable.")
+            raise ValueError(IMMUTABLE_ENTRIES)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ValueError("Ledger entries are immutable.")
+        raise ValueError(IMMUTABLE_ENTRIES)
 
 
 class Event(models.Model):

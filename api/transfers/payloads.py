@@ -1,0 +1,81 @@
+"""The JSON shapes of contract sections 3-5, built in one place so events and REST responses
+cannot drift apart. Money is a two-decimal string, timestamps UTC with microseconds and `Z`."""
+
+from datetime import UTC, datetime
+from typing import TypedDict
+
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from api.accounts.models import Account
+from api.core.money import format_paise
+from api.transfers.models import Transfer
+
+CURRENCY = "INR"
+
+
+class PartyPayload(TypedDict):
+    id: str | None
+    full_name: str
+    email: str | None
+
+
+class TransferPayload(TypedDict):
+    id: str
+    status: str
+    failure_code: str | None
+    amount: str
+    currency: str
+    note: str
+    sender: PartyPayload
+    receiver: PartyPayload
+    created_at: str
+    settled_at: str | None
+
+
+class BalancePayload(TypedDict):
+    balance: str
+    pending_out: str
+    available: str
+    currency: str
+    updated_at: str
+
+
+def timestamp_format(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def party_payload(user: AbstractBaseUser | None) -> PartyPayload:
+    """A transfer's side as clients see it; the treasury (no user) is "VaultPay"."""
+    if user is None:
+        return {"id": None, "full_name": "VaultPay", "email": None}
+    return {"id": str(user.pk), "full_name": user.full_name, "email": user.email}
+
+
+def transfer_payload(transfer: Transfer) -> TransferPayload:
+    """Load the transfer with select_related("sender__user", "receiver__user") to build this
+    without queries."""
+    return {
+        "id": str(transfer.uuid),
+        "status": transfer.status,
+        "failure_code": transfer.failure_code,
+        "amount": format_paise(transfer.amount),
+        "currency": CURRENCY,
+        "note": transfer.note,
+        "sender": party_payload(transfer.sender.user),
+        "receiver": party_payload(transfer.receiver.user),
+        "created_at": timestamp_format(transfer.created_at),
+        "settled_at": None
+        if transfer.settled_at is None
+        else timestamp_format(transfer.settled_at),
+    }
+
+
+def balance_payload(*, account: Account, pending_out: int) -> BalancePayload:
+    """`available` may be negative: pending transfers are accepted without a funds check."""
+    return {
+        "balance": format_paise(account.balance),
+        "pending_out": format_paise(pending_out),
+        "available": format_paise(account.balance - pending_out),
+        "currency": CURRENCY,
+        "updated_at": timestamp_format(account.updated_at),
+    }
