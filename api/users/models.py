@@ -6,8 +6,14 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from api.users import aadhaar
+
 
 class UserManager(BaseUserManager):
+    def get_by_natural_key(self, email):
+        # Emails are stored lower-cased, so every login path (API, admin) matches any case.
+        return self.get(email=email.strip().lower())
+
     def create_user(self, email, password=None, **fields):
         user = self.model(email=email.strip().lower(), **fields)
         user.set_password(password)
@@ -53,6 +59,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def aadhaar_masked(self) -> str:
+        return aadhaar.masked(self.aadhaar_last4)
 
 
 class AadhaarRevealAudit(models.Model):
