@@ -1,0 +1,84 @@
+"""Demo data for `make run`: users with valid Aadhaar numbers, each funded by the welcome
+credit, and a staff user. Deterministic (seeded Faker `en_IN`), so re-running is harmless."""
+
+import random
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from faker import Faker
+from stdnum import verhoeff
+
+from api.users.models import User
+from api.users.services import user_register
+
+DEMO_PASSWORD = "rupee-tiger-2026"  # noqa: S105 - published demo login, documented
+DEMO_DOMAIN = "vaultpay.test"
+STAFF_EMAIL = f"staff@{DEMO_DOMAIN}"
+SEED = 2026
+
+
+def demo_email(number: int) -> str:
+    return f"demo{number:02d}@{DEMO_DOMAIN}"
+
+
+def random_aadhaar(rng: random.Random) -> str:
+    body = str(rng.randint(2, 9)) + "".join(str(rng.randint(0, 9)) for _ in range(10))
+    return body + verhoeff.calc_check_digit(body)
+
+
+def random_phone(rng: random.Random) -> str:
+    return f"+91{rng.randint(6, 9)}{rng.randint(0, 10**9 - 1):09d}"
+
+
+class Command(BaseCommand):
+    help = "Create demo users (and a staff user) with the demo password; prints the logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--users", type=int, default=20, help="how many demo users")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing unless the database has no users"
+        )
+        parser.add_argument(
+            "--print-logins", action="store_true", help="only print the demo logins"
+        )
+
+    def handle(self, *args, users: int, if_empty: bool, print_logins: bool, **options):
+        if print_logins:
+            self.stdout.write(self._logins())
+            return
+        if if_empty and User.objects.exists():
+            self.stdout.write("The database already has users; demo data not loaded again.")
+            return
+
+        fake = Faker("en_IN")
+        fake.seed_instance(SEED)
+        rng = random.Random(SEED)  # noqa: S311 - reproducible demo data, not secrets
+        people = [(demo_email(n), fake.name()) for n in range(1, users + 1)]
+        people.append((STAFF_EMAIL, "VaultPay Staff"))
+        created = 0
+        for email, full_name in people:
+            if User.objects.filter(email=email).exists():
+                continue
+            with transaction.atomic(durable=True):
+                user = user_register(
+                    email=email,
+                    password=DEMO_PASSWORD,
+                    full_name=full_name,
+                    phone=random_phone(rng),
+                    aadhaar=random_aadhaar(rng),
+                )
+                if email == STAFF_EMAIL:
+                    User.objects.filter(pk=user.pk).update(is_staff=True)
+            created += 1
+            self.stdout.write(f"  created {email} ({full_name})")
+        self.stdout.write(self.style.SUCCESS(f"Demo data: {created} users created."))
+
+    def _logins(self) -> str:
+        if not User.objects.filter(email=demo_email(1)).exists():
+            return "    No demo users in this database: register one (see README)."
+        last = User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").exclude(email=STAFF_EMAIL)
+        return (
+            f"    Demo logins: {demo_email(1)} ... {demo_email(last.count())}"
+            f" and staff {STAFF_EMAIL}\n"
+            f"    Demo password (all of them): {DEMO_PASSWORD}"
+        )
