@@ -1,12 +1,14 @@
 import redis
 from django.conf import settings
 from django.db import connection
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.core.exceptions import ApplicationError
+from api.core.schema import ErrorEnvelopeSerializer
 
 
 class HealthApi(APIView):
@@ -16,7 +18,9 @@ class HealthApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = []
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        responses={200: inline_serializer("Health", {"status": serializers.CharField()})}
+    )
     def get(self, request):
         return Response({"status": "ok"})
 
@@ -41,7 +45,18 @@ class ReadinessApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = []
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "Readiness",
+                {
+                    "status": serializers.CharField(),
+                    "checks": serializers.DictField(child=serializers.CharField()),
+                },
+            ),
+            503: ErrorEnvelopeSerializer,
+        }
+    )
     def get(self, request):
         checks = {
             "database": _database_ok,

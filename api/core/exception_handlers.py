@@ -8,7 +8,6 @@ itself answers (unknown URLs, wrong methods outside DRF, crashes). A 500 says on
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -21,7 +20,6 @@ logger = logging.getLogger(__name__)
 
 # DRF's own codes are kept except where a more specific contract code exists.
 _CODES: dict[type[Exception], str] = {
-    InvalidToken: "token_not_valid",
     exceptions.ParseError: "malformed_request",
     exceptions.ValidationError: "validation_error",
 }
@@ -32,12 +30,11 @@ def _fields(detail) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
 
     def walk(prefix: str, value) -> None:
+        if isinstance(value, list) and value and not isinstance(value[0], str):
+            value = dict(enumerate(value))  # per-item errors of a list, {} for a valid item
         if isinstance(value, dict):
             for key, item in value.items():
                 walk(f"{prefix}.{key}" if prefix else str(key), item)
-        elif isinstance(value, list) and value and not isinstance(value[0], str):
-            for index, item in enumerate(value):
-                walk(f"{prefix}.{index}", item)
         else:
             items = value if isinstance(value, list) else [value]
             fields.setdefault(prefix or "non_field_errors", []).extend(str(i) for i in items)
@@ -51,12 +48,7 @@ def _message(exc: exceptions.APIException) -> str:
         return "Some fields are invalid."
     if isinstance(exc, InvalidToken):
         return "The token is invalid or expired."
-    detail = exc.detail
-    if isinstance(detail, dict):
-        detail = detail.get("detail", exc.default_detail)
-    if isinstance(detail, list):
-        detail = detail[0] if detail else exc.default_detail
-    return str(detail)
+    return str(exc.detail if isinstance(exc.detail, str) else exc.default_detail)
 
 
 def drf_exception_handler(exc, context):
@@ -66,8 +58,6 @@ def drf_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif isinstance(exc, RequestDataTooBig):
-        return Response(error_body("payload_too_large", "The request body is too large."), 413)
 
     if not isinstance(exc, exceptions.APIException):
         logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
@@ -77,7 +67,7 @@ def drf_exception_handler(exc, context):
     fields = _fields(exc.detail) if isinstance(exc, exceptions.ValidationError) else {}
     headers = {}
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+        headers["Retry-After"] = str(exc.wait)  # whole seconds, rounded up by DRF
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     response = Response(error_body(code, _message(exc), fields), status=exc.status_code)

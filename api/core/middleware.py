@@ -1,8 +1,8 @@
 import logging
-from http import HTTPStatus
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.core.handlers.wsgi import LimitedStream, WSGIRequest
 
 from api.core.errors import INTERNAL_ERROR, error_response
 from api.core.request_id import request_id_get, request_id_start
@@ -37,8 +37,9 @@ def payload_too_large():
 class BodySizeLimitMiddleware:
     """Answers 413 for bodies over DATA_UPLOAD_MAX_MEMORY_SIZE before any view reads them.
 
-    A declared Content-Length is checked without reading; a body without one (chunked) is
-    read through `request.body`, which enforces the same limit.
+    A declared Content-Length is checked without reading. A chunked body has none, and both
+    Django under WSGI and DRF read nothing without one, so it is read here (one byte past the
+    limit at most) and its length declared in META for everything downstream.
     """
 
     def __init__(self, get_response):
@@ -46,18 +47,28 @@ class BodySizeLimitMiddleware:
 
     def __call__(self, request):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            declared = 0
-        if declared > limit:
-            return payload_too_large()
-        if not declared and request.method in ("POST", "PUT", "PATCH"):
-            try:
-                request.body  # noqa: B018 - reading enforces the limit
-            except RequestDataTooBig:
-                return payload_too_large()
-        return self.get_response(request)
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if declared.isdecimal():
+            too_big = int(declared) > limit
+        elif "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+            too_big = not _read_chunked_body(request, limit)
+        else:
+            too_big = False  # no body; servers refuse a malformed Content-Length themselves
+        return payload_too_large() if too_big else self.get_response(request)
+
+
+def _read_chunked_body(request, limit: int) -> bool:
+    """Reads a body sent without Content-Length; False when it is over `limit` bytes."""
+    if isinstance(request, WSGIRequest):
+        # WSGIRequest streams at most CONTENT_LENGTH bytes of wsgi.input, which is none here;
+        # the server has de-chunked the body into wsgi.input, so stream it from there.
+        request._stream = LimitedStream(request.environ["wsgi.input"], limit + 1)
+    try:
+        body = request.body  # Django checks the size of what it read against the limit
+    except RequestDataTooBig:
+        return False
+    request.META["CONTENT_LENGTH"] = str(len(body))
+    return True
 
 
 class ErrorEnvelopeMiddleware:
@@ -93,7 +104,7 @@ class ErrorEnvelopeMiddleware:
             envelope = error_response(*INTERNAL_ERROR, status)
         else:
             code = self.CODES.get(status, "error")
-            envelope = error_response(code, HTTPStatus(status).phrase + ".", status)
+            envelope = error_response(code, f"{response.reason_phrase}.", status)
         for header in ("Allow", "Retry-After", "WWW-Authenticate"):
             if header in response:
                 envelope[header] = response[header]
