@@ -6,8 +6,9 @@ outermost `transaction.atomic(durable=True)`. These services join the caller's t
 exception they raise rolls back the caller's whole transaction.
 
 Locks: a settlement locks its PENDING transfer rows in id order, then every account they touch
-in one `accounts_lock` call (primary-key order). No path locks a transfer after an account, so
-settlements of any mix of transfers never deadlock.
+in one `accounts_lock` call (primary-key order), both FOR NO KEY UPDATE so that inserts whose
+foreign keys point at those rows are never blocked (see lock_objects.py). No path locks a
+transfer after an account, so settlements of any mix of transfers never deadlock.
 """
 
 from collections import defaultdict
@@ -122,7 +123,7 @@ def transfers_settle(*, transfer_ids: Iterable[int]) -> list[Transfer]:
     order against running balances, and returns them (finished) in that order.
 
     Transaction: the caller's; the money moves, the statuses and the events commit together.
-    Locks: the PENDING transfer rows (FOR UPDATE, id order), then all their accounts at once
+    Locks: the PENDING transfer rows (FOR NO KEY UPDATE, id order), then all their accounts at once
     in primary-key order (`accounts_lock`); held until the caller's transaction ends. The
     events need no further lock: `last_seq` lives on those same account rows.
     Idempotent: compare-and-set on status. A transfer that is no longer PENDING once its row
@@ -138,7 +139,7 @@ def transfers_settle(*, transfer_ids: Iterable[int]) -> list[Transfer]:
     transfers = list(
         Transfer.objects.filter(pk__in=list(transfer_ids), status=Transfer.Status.PENDING)
         .order_by("pk")
-        .select_for_update()
+        .select_for_update(no_key=True)
     )
     if not transfers:
         return []
