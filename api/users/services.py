@@ -50,17 +50,21 @@ def _invalid_fields(fields: dict[str, list[str]]) -> ApplicationError:
     return ApplicationError("validation_error", "Some fields are invalid.", fields=fields)
 
 
+def _email_is_valid(email: str) -> bool:
+    try:
+        validate_email(email)
+    except ValidationError:
+        return False
+    return len(email) <= EMAIL_MAX_LENGTH
+
+
 def _user_build(
     *, email: str, password: str, full_name: str, phone: str | None, aadhaar: str, is_staff: bool
 ) -> User:
     """An unsaved user from raw input, or a 400 naming every invalid field at once."""
     errors: dict[str, list[str]] = {}
     email = email.strip().lower()
-    try:
-        if len(email) > EMAIL_MAX_LENGTH:
-            raise ValidationError("too long")
-        validate_email(email)
-    except ValidationError:
+    if not _email_is_valid(email):
         errors["email"] = ["Enter a valid email address."]
     full_name = full_name.strip()
     if not full_name or len(full_name) > FULL_NAME_MAX_LENGTH:

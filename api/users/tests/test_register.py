@@ -140,6 +140,14 @@ def test_invalid_phone_is_400_and_stores_nothing(client, registration, phone):
     assert_nothing_stored()
 
 
+@pytest.mark.parametrize("email", ["nope", "a@b", "", f"{'a' * 245}@example.in"])
+def test_invalid_email_is_400_and_stores_nothing(client, registration, email):
+    response = client.post(URL, registration(email=email))
+
+    assert_error(response, 400, "validation_error", {"email": ["Enter a valid email address."]})
+    assert_nothing_stored()
+
+
 @pytest.mark.parametrize(
     "password, problem",
     [
