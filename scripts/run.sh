@@ -76,13 +76,28 @@ fi
 say "Collecting static files"
 python manage.py collectstatic --noinput -v0
 
-cat <<BANNER
+print_banner_when_up() {
+    # Printed once the API answers, so it is the last thing on screen rather than lost
+    # above the processes' start-up logs.
+    local logins
+    logins="$(python manage.py seed_demo --print-logins)"
+    python - "$PORT" <<'PY' || return 0
+import sys, time, urllib.request
+for _ in range(120):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=1)
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.5)
+sys.exit(1)
+PY
+    cat <<BANNER
 
-  VaultPay is starting on http://127.0.0.1:$PORT/
+  VaultPay is running on http://127.0.0.1:$PORT/
     API docs:  http://127.0.0.1:$PORT/api/docs/
     Health:    http://127.0.0.1:$PORT/healthz   and   /readyz
     Admin:     http://127.0.0.1:$PORT/admin/
-$(python manage.py seed_demo --print-logins)
+$logins
 
   Try it:
     curl -s -X POST http://127.0.0.1:$PORT/api/users/login/ \\
@@ -92,6 +107,8 @@ $(python manage.py seed_demo --print-logins)
   Press Ctrl-C to stop everything.
 
 BANNER
+}
 
+print_banner_when_up &
 say "Starting web, worker and beat"
 honcho start --env /dev/null web worker beat

@@ -85,7 +85,11 @@ def database(default_url: str | None) -> dict:
                 "timeout": 20,
             },
         }
-    return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Fail fast (and let /readyz answer 503) when the server silently drops packets.
+        config.setdefault("OPTIONS", {})["connect_timeout"] = 5
+    return config
 
 
 REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
