@@ -10,6 +10,7 @@ from django.db import transaction
 
 from api.accounts.selectors import account_treasury_get
 from api.accounts.tests.factories import wallet_create
+from api.accounts.tests.threads import run_concurrently
 from api.transfers.idempotency import transfer_fingerprint
 from api.transfers.models import Event, LedgerEntry, Transfer
 from api.transfers.services import (
@@ -18,7 +19,6 @@ from api.transfers.services import (
     welcome_credit_grant,
 )
 from api.transfers.tests.helpers import pending_create, settle
-from api.transfers.tests.threads import run_concurrently
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
