@@ -14,6 +14,7 @@ from django.utils import timezone
 from api.accounts.models import Account
 from api.core.money import format_paise
 from api.transfers.models import Event, LedgerEntry, Transfer
+from api.transfers.payloads import timestamp_format
 
 LISTED_PER_CHECK = 100
 
@@ -138,7 +139,7 @@ def _no_stale_pending(*, stale_after_seconds: int) -> Iterator[str]:
         rows.order_by("pk").values("pk", "uuid", "created_at"),
         lambda r: (
             f"stale_pending: transfer {r['uuid']} (#{r['pk']}) PENDING since "
-            f"{r['created_at'].isoformat()}, more than {stale_after_seconds}s"
+            f"{timestamp_format(r['created_at'])}, more than {stale_after_seconds}s"
         ),
     )
 

@@ -52,8 +52,10 @@ def transfer_create_pending(
     """Accepts a transfer: one PENDING row keyed by (sender, idempotency_key), returned with
     True when this call created it. Moves no money and checks no funds; settlement does.
 
-    Transaction: the caller's. Locks: none taken explicitly; an insert racing another of the
-    same key waits on the unique index until the other transaction ends.
+    Transaction: the caller's, at READ COMMITTED (Django's default), so that a row inserted
+    by a concurrent request of the same key is visible once that request commits. Locks: none
+    taken explicitly; an insert racing another of the same key waits on the unique index
+    until the other transaction ends.
     Idempotent: the key is looked up before anything is validated (contract order). A known
     key with the same fingerprint returns that transfer, whatever its state, and False; the
     same new key sent many times at once inserts one row (ON CONFLICT DO NOTHING) and the
@@ -123,9 +125,9 @@ def transfers_settle(*, transfer_ids: Iterable[int]) -> list[Transfer]:
     order against running balances, and returns them (finished) in that order.
 
     Transaction: the caller's; the money moves, the statuses and the events commit together.
-    Locks: the PENDING transfer rows (FOR NO KEY UPDATE, id order), then all their accounts at once
-    in primary-key order (`accounts_lock`); held until the caller's transaction ends. The
-    events need no further lock: `last_seq` lives on those same account rows.
+    Locks: the PENDING transfer rows (FOR NO KEY UPDATE, id order), then all their accounts
+    at once in primary-key order (`accounts_lock`), held until the caller's transaction ends.
+    The events need no further lock: `last_seq` lives on those same account rows.
     Idempotent: compare-and-set on status. A transfer that is no longer PENDING once its row
     lock is granted (PostgreSQL re-checks the WHERE clause on the newest row version) is
     skipped, so running this twice, or concurrently, settles it once.
@@ -265,7 +267,8 @@ def welcome_credit_grant(*, user: AbstractBaseUser) -> Transfer | None:
     once; None when the welcome credit is 0.
 
     Transaction: the caller's (registration), after `account_create_wallet`. Locks: as
-    `transfers_settle` (the treasury row, then the wallet, or the other way by pk).
+    `transfers_settle`: the treasury and the wallet rows, in pk order. The treasury row is
+    shared by every welcome credit, so registrations settle it one at a time.
     Idempotent: the treasury-scoped key is derived from the user id, so a user is credited at
     most once; a repeated call returns the first transfer.
     Raises Account.DoesNotExist without a wallet; ApplicationError `receiver_not_found` for

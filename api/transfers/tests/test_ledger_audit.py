@@ -124,6 +124,10 @@ class TestViolations:
         assert violation.endswith("more than 60s")
         assert audit("--stale-after", "600").startswith("ledger OK")
 
+    def test_a_negative_stale_after_is_refused(self):
+        with pytest.raises(CommandError, match="--stale-after must be 0 or more"):
+            audit("--stale-after", "-1")
+
     def test_a_gap_in_a_users_events(self, ledger):
         alice, *_ = ledger
         alice.refresh_from_db()

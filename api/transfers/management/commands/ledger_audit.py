@@ -39,6 +39,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, stale_after: int, **options):
+        if stale_after < 0:
+            raise CommandError("--stale-after must be 0 or more seconds.")
         with _one_snapshot():
             report = ledger_audit_run(stale_after_seconds=stale_after)
         for violation in report.violations:
