@@ -3,7 +3,6 @@ import pytest
 from api.accounts.models import Account
 from api.accounts.selectors import account_treasury_get, account_wallet_get
 from api.accounts.tests.factories import user_create, wallet_create
-from api.accounts.tests.threads import run_concurrently
 
 
 @pytest.mark.django_db
@@ -11,14 +10,6 @@ def test_the_treasury_is_created_once():
     first = account_treasury_get()
     assert (first.kind, first.user_id, first.balance) == ("treasury", None, 0)
     assert account_treasury_get().pk == first.pk
-    assert Account.objects.filter(kind="treasury").count() == 1
-
-
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_first_uses_share_one_treasury():
-    treasuries = run_concurrently([account_treasury_get] * 20, threads=20)
-
-    assert len({treasury.pk for treasury in treasuries}) == 1
     assert Account.objects.filter(kind="treasury").count() == 1
 
 

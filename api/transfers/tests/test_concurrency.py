@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+from api.accounts.models import Account
 from api.accounts.selectors import account_treasury_get
 from api.accounts.tests.factories import wallet_create
-from api.accounts.tests.threads import run_concurrently
 from api.transfers.idempotency import transfer_fingerprint
 from api.transfers.models import Event, LedgerEntry, Transfer
 from api.transfers.services import (
@@ -19,6 +19,7 @@ from api.transfers.services import (
     welcome_credit_grant,
 )
 from api.transfers.tests.helpers import pending_create, settle
+from api.transfers.tests.threads import run_concurrently
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,6 +35,13 @@ def _ledger_audit_passes_afterwards():
 def balance(account) -> int:
     account.refresh_from_db()
     return account.balance
+
+
+def test_concurrent_first_uses_share_one_treasury():
+    treasuries = run_concurrently([account_treasury_get] * 20, threads=20)
+
+    assert len({treasury.pk for treasury in treasuries}) == 1
+    assert Account.objects.filter(kind="treasury").count() == 1
 
 
 def test_opposite_directions_at_once_never_deadlock(make_wallet):
