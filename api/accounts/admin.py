@@ -1,25 +1,10 @@
-"""Read-only admin: money changes only through the settlement services, never by hand."""
+"""Accounts in the admin, read-only, with helpers the transfer pages share."""
 
 from django.contrib import admin
 
 from api.accounts.models import Account
+from api.core.admin import ReadOnlyModelAdmin
 from api.core.money import format_paise
-
-
-class ReadOnlyModelAdmin(admin.ModelAdmin):
-    """Staff may look, never add, change or delete. Counting millions of rows on every
-    changelist page is skipped."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def rupees(field: str, description: str):

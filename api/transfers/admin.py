@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 
-from api.accounts.admin import ReadOnlyModelAdmin, account_label, rupees
+from api.accounts.admin import account_label, rupees
+from api.core.admin import ReadOnlyModelAdmin
 from api.transfers.models import Event, LedgerEntry, Transfer
 
 

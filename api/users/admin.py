@@ -5,12 +5,13 @@ here. Reveal audits are read-only."""
 from django.contrib import admin, messages
 from django.db import transaction
 
+from api.core.admin import ReadOnlyModelAdmin
 from api.users.models import AadhaarRevealAudit, User
 from api.users.services import user_deactivate
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(ReadOnlyModelAdmin):
     list_display = ["email", "full_name", "is_active", "is_staff", "date_joined"]
     list_filter = ["is_active", "is_staff"]
     search_fields = ["email", "full_name"]
@@ -38,25 +39,14 @@ class UserAdmin(admin.ModelAdmin):
                 user_deactivate(user=user)
         self.message_user(request, f"Deactivated {len(users)} users.", messages.SUCCESS)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def has_change_permission(self, request, obj=None):
+        # Only the deactivate action needs it; every field stays read-only.
+        return request.user.is_active and request.user.is_superuser
 
 
 @admin.register(AadhaarRevealAudit)
-class AadhaarRevealAuditAdmin(admin.ModelAdmin):
+class AadhaarRevealAuditAdmin(ReadOnlyModelAdmin):
     list_display = ["created_at", "user", "succeeded", "ip_address", "request_id"]
     list_filter = ["succeeded"]
     search_fields = ["user__email", "request_id"]
     list_select_related = ["user"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,6 +1,7 @@
 import pytest
 from django.test import Client
 
+from api.users.aadhaar import generate as aadhaar_number
 from api.users.models import AadhaarRevealAudit, User
 from api.users.services import user_staff_create
 
@@ -74,3 +75,36 @@ def test_reveal_audit_admin_is_read_only(admin_client, make_user):
     assert posted.status_code == 403
     audit.refresh_from_db()
     assert audit.succeeded is False
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/users/user/",
+        "/admin/users/aadhaarrevealaudit/",
+        "/admin/accounts/account/",
+        "/admin/transfers/transfer/",
+        "/admin/transfers/ledgerentry/",
+        "/admin/transfers/event/",
+    ],
+)
+def test_plain_staff_can_look_but_not_change(path, make_user):
+    make_user()  # a user, a wallet, a welcome credit, its entries and events to list
+    staff = user_staff_create(
+        email="ops@vaultpay.in",
+        password="staff-horse-42",
+        full_name="Ops",
+        aadhaar=aadhaar_number(),
+    )
+    client = Client()
+    client.force_login(staff)
+
+    assert client.get(path).status_code == 200
+    assert client.get(f"{path}add/").status_code == 403
+
+
+def test_customers_cannot_open_the_admin(make_user):
+    client = Client()
+    client.force_login(make_user())
+
+    assert client.get("/admin/transfers/transfer/").status_code == 302  # to the admin login

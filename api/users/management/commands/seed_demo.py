@@ -6,10 +6,10 @@ import random
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from faker import Faker
-from stdnum import verhoeff
 
+from api.users import aadhaar
 from api.users.models import User
-from api.users.services import user_register
+from api.users.services import user_register, user_staff_create
 
 DEMO_PASSWORD = "rupee-tiger-2026"  # noqa: S105 - published demo login, documented
 DEMO_DOMAIN = "vaultpay.test"
@@ -19,11 +19,6 @@ SEED = 2026
 
 def demo_email(number: int) -> str:
     return f"demo{number:02d}@{DEMO_DOMAIN}"
-
-
-def random_aadhaar(rng: random.Random) -> str:
-    body = str(rng.randint(2, 9)) + "".join(str(rng.randint(0, 9)) for _ in range(10))
-    return body + verhoeff.calc_check_digit(body)
 
 
 def random_phone(rng: random.Random) -> str:
@@ -60,15 +55,21 @@ class Command(BaseCommand):
             if User.objects.filter(email=email).exists():
                 continue
             with transaction.atomic(durable=True):
-                user = user_register(
-                    email=email,
-                    password=DEMO_PASSWORD,
-                    full_name=full_name,
-                    phone=random_phone(rng),
-                    aadhaar=random_aadhaar(rng),
-                )
                 if email == STAFF_EMAIL:
-                    User.objects.filter(pk=user.pk).update(is_staff=True)
+                    user_staff_create(
+                        email=email,
+                        password=DEMO_PASSWORD,
+                        full_name=full_name,
+                        aadhaar=aadhaar.generate(),
+                    )
+                else:
+                    user_register(
+                        email=email,
+                        password=DEMO_PASSWORD,
+                        full_name=full_name,
+                        phone=random_phone(rng),
+                        aadhaar=aadhaar.generate(),
+                    )
             created += 1
             self.stdout.write(f"  created {email} ({full_name})")
         self.stdout.write(self.style.SUCCESS(f"Demo data: {created} users created."))
