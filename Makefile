@@ -13,7 +13,7 @@ run: install  ## Set up what is missing and run API, worker and beat (Ctrl-C sto
 test: install  ## Start PostgreSQL and Redis if down, then lint and run the whole suite
 	@scripts/test.sh
 
-lint: install  ## ruff, import contracts, migrations and OpenAPI checks only
+lint: install  ## ruff, import contracts and OpenAPI checks only
 	@scripts/test.sh --lint-only
 
 install: $(STAMP)
