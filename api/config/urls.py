@@ -13,5 +13,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/users/", include("api.users.urls")),
+    path("api/wallet/", include("api.transfers.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -40,6 +40,9 @@ class Transfer(models.Model):
     failure_code = models.CharField(max_length=32, choices=FailureCode.choices, null=True)
     idempotency_key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
+    # Settlement partition of the sender (see partitions.py): one settler at a time drains a
+    # partition in id order, which keeps each sender's transfers first-in, first-out.
+    partition = models.SmallIntegerField()
     initiated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -67,8 +70,11 @@ class Transfer(models.Model):
             ),
         ]
         indexes = [
+            # A settler drains its partition's PENDING transfers in id order.
             models.Index(
-                fields=["id"], condition=models.Q(status="PENDING"), name="transfer_pending"
+                fields=["partition", "id"],
+                condition=models.Q(status="PENDING"),
+                name="transfer_pending",
             ),
             # pending_out of every balance JSON sums a sender's PENDING transfers.
             models.Index(

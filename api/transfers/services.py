@@ -5,19 +5,22 @@ outermost `transaction.atomic(durable=True)`. These services join the caller's t
 (`atomic(savepoint=False)`): nothing they write is visible before the caller commits, and an
 exception they raise rolls back the caller's whole transaction.
 
-Locks: a settlement locks its PENDING transfer rows in id order, then every account they touch
-in one `accounts_lock` call (primary-key order), both FOR NO KEY UPDATE so that inserts whose
-foreign keys point at those rows are never blocked (see lock_objects.py). No path locks a
-transfer after an account, so settlements of any mix of transfers never deadlock.
+Locks: a settlement takes the advisory locks of its transfers' partitions (ascending; see
+partitions.py), then locks its PENDING transfer rows in id order, then every account they
+touch in one `accounts_lock` call (primary-key order), both FOR NO KEY UPDATE so that inserts
+whose foreign keys point at those rows are never blocked (see lock_objects.py). No path takes
+these in another order, so settlements of any mix of transfers never deadlock.
 """
 
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -25,10 +28,13 @@ from api.accounts.lock_objects import accounts_lock
 from api.accounts.models import Account
 from api.accounts.selectors import account_treasury_get, account_wallet_get
 from api.core.exceptions import ApplicationError
+from api.core.money import format_paise
 from api.transfers.idempotency import transfer_fingerprint, welcome_idempotency_key
 from api.transfers.models import Event, LedgerEntry, Transfer
+from api.transfers.partitions import partition_of, partition_wake, partitions_lock
 from api.transfers.payloads import balance_payload, transfer_payload
 from api.transfers.selectors import pending_out_by_account
+from api.transfers.signals import events_committed
 
 # Per-kind upper bounds (settings names); a welcome credit is bounded by its setting alone.
 _AMOUNT_LIMIT_SETTINGS = {
@@ -37,39 +43,40 @@ _AMOUNT_LIMIT_SETTINGS = {
 }
 
 
-@transaction.atomic(savepoint=False)
 def transfer_create_pending(
     *,
     sender: Account,
-    receiver: Account,
+    receiver: Account | None,
     amount: int,
     idempotency_key: str,
     fingerprint: str,
     note: str = "",
     kind: str = Transfer.Kind.PAYMENT,
-    initiated_by: AbstractBaseUser | None = None,
+    initiated_by_id: object = None,
 ) -> tuple[Transfer, bool]:
     """Accepts a transfer: one PENDING row keyed by (sender, idempotency_key), returned with
-    True when this call created it. Moves no money and checks no funds; settlement does.
+    True when this call created it, and a wake-up of its settlement partition after commit.
+    Moves no money and checks no funds; settlement does. `receiver` is None when no active
+    user has the requested email. Load both accounts with their users.
 
-    Transaction: the caller's, at READ COMMITTED (Django's default), so that a row inserted
-    by a concurrent request of the same key is visible once that request commits. Locks: none
-    taken explicitly; an insert racing another of the same key waits on the unique index
-    until the other transaction ends.
-    Idempotent: the key is looked up before anything is validated (contract order). A known
-    key with the same fingerprint returns that transfer, whatever its state, and False; the
-    same new key sent many times at once inserts one row (ON CONFLICT DO NOTHING) and the
-    others return it as a replay.
+    Transaction: the caller's, or none: the INSERT is the only write, so the hot path runs it
+    in autocommit and saves BEGIN and COMMIT. At READ COMMITTED (Django's default) a row
+    inserted by a concurrent request of the same key is visible once that request commits.
+    Locks: none taken explicitly; an insert racing another of the same key waits on the
+    unique index until the other transaction ends.
+    Idempotent: a well-formed new request is one INSERT ... ON CONFLICT DO NOTHING; when the
+    key is taken (or the request is invalid) the key decides first, as the contract orders:
+    the same fingerprint returns that transfer, whatever its state, and False; the same new
+    key sent many times at once inserts one row and the others return it as a replay.
     Raises ApplicationError: `idempotency_key_reused` (422) for a known key with another
     fingerprint; `self_transfer`, `receiver_not_found` or `validation_error` (400) for a new
     key with an invalid request, storing nothing.
     """
-    existing = _transfer_by_key(sender=sender, idempotency_key=idempotency_key)
-    if existing is None:
-        _validate_new_transfer(
-            sender=sender, receiver=receiver, amount=amount, note=note, kind=kind
-        )
-        candidate = Transfer(
+    problem = _new_transfer_problem(
+        sender=sender, receiver=receiver, amount=amount, note=note, kind=kind
+    )
+    if problem is None:
+        transfer = _pending_insert(
             sender=sender,
             receiver=receiver,
             amount=amount,
@@ -77,19 +84,139 @@ def transfer_create_pending(
             kind=kind,
             idempotency_key=idempotency_key,
             fingerprint=fingerprint,
-            initiated_by=initiated_by,
+            initiated_by_id=initiated_by_id,
         )
-        Transfer.objects.bulk_create([candidate], ignore_conflicts=True)
-        existing = _transfer_by_key(sender=sender, idempotency_key=idempotency_key)
-        if existing.uuid == candidate.uuid:
-            return existing, True
+        if transfer is not None:
+            # robust: the commit stands even if Redis is down; the sweep wakes it later.
+            transaction.on_commit(
+                partial(partition_wake, partition=transfer.partition), robust=True
+            )
+            return transfer, True
+    # Either the key is taken (the insert did nothing) or the request is invalid.
+    existing = _transfer_by_key(sender=sender, idempotency_key=idempotency_key)
+    if existing is None:
+        raise problem  # the insert only does nothing when the key exists
     if existing.fingerprint != fingerprint:
-        raise ApplicationError(
-            "idempotency_key_reused",
-            "This Idempotency-Key was already used for a different transfer.",
-            status=422,
-        )
+        raise _key_reused()
     return existing, False
+
+
+def transfer_accept(
+    *, sender_user_id: uuid.UUID, receiver_email: str, amount: int, note: str, idempotency_key: str
+) -> tuple[Transfer, bool]:
+    """A user's payment to the active user with `receiver_email` (any case), accepted as by
+    `transfer_create_pending`, whose contract this shares. Both accounts are read in one
+    query, so a new transfer costs two round trips in all."""
+    email = receiver_email.lower()
+    accounts = Account.objects.select_related("user").filter(
+        Q(user_id=sender_user_id) | Q(user__email=email, user__is_active=True)
+    )
+    sender = next((a for a in accounts if a.user_id == sender_user_id), None)
+    if sender is None:
+        raise ApplicationError("not_authenticated", "This user has no wallet.", status=401)
+    return transfer_create_pending(
+        sender=sender,
+        receiver=next((a for a in accounts if a.user.email == email), None),
+        amount=amount,
+        note=note,
+        idempotency_key=idempotency_key,
+        fingerprint=transfer_fingerprint(receiver_email=email, amount=amount, note=note),
+    )
+
+
+def deposit_accept(
+    *, staff_user_id: uuid.UUID, receiver_email: str, amount: int, idempotency_key: str
+) -> tuple[Transfer, bool]:
+    """A treasury -> user deposit made by a staff member, accepted like a payment (same
+    contract as `transfer_create_pending`); keys are scoped to the treasury, shared by all
+    staff. The amount is bounded by MAX_DEPOSIT_AMOUNT."""
+    email = receiver_email.lower()
+    return transfer_create_pending(
+        sender=account_treasury_get(),
+        receiver=Account.objects.select_related("user")
+        .filter(user__email=email, user__is_active=True)
+        .first(),
+        amount=amount,
+        idempotency_key=idempotency_key,
+        fingerprint=transfer_fingerprint(receiver_email=email, amount=amount, note=""),
+        kind=Transfer.Kind.DEPOSIT,
+        initiated_by_id=staff_user_id,
+    )
+
+
+def transfer_request_rejected(
+    *, sender_user_id: uuid.UUID | None, idempotency_key: str, fields: dict[str, list[str]]
+) -> ApplicationError:
+    """The error for a request whose body is malformed, sent by the user (or, for None, to the
+    treasury's key scope): 422 `idempotency_key_reused` when the key is already taken (no
+    stored fingerprint can match a malformed request), else 400 `validation_error` naming
+    `fields`. The contract looks the key up before validating. Stores nothing."""
+    taken = Transfer.objects.filter(idempotency_key=idempotency_key)
+    if sender_user_id is None:
+        taken = taken.filter(sender__kind=Account.Kind.TREASURY)
+    else:
+        taken = taken.filter(sender__user_id=sender_user_id)
+    if taken.exists():
+        return _key_reused()
+    return ApplicationError("validation_error", "Some fields are invalid.", fields=fields)
+
+
+def _key_reused() -> ApplicationError:
+    return ApplicationError(
+        "idempotency_key_reused",
+        "This Idempotency-Key was already used for a different transfer.",
+        status=422,
+    )
+
+
+def _pending_insert(
+    *,
+    sender: Account,
+    receiver: Account,
+    amount: int,
+    note: str,
+    kind: str,
+    idempotency_key: str,
+    fingerprint: str,
+    initiated_by_id: object,
+) -> Transfer | None:
+    """Inserts the PENDING row in one round trip, or returns None when (sender, key) exists.
+
+    Django's bulk_create(ignore_conflicts=True) cannot tell an insert from a conflict, so
+    this is INSERT ... ON CONFLICT DO NOTHING RETURNING id (PostgreSQL and SQLite >= 3.35).
+    """
+    transfer = Transfer(
+        uuid=uuid.uuid4(),
+        kind=kind,
+        sender=sender,
+        receiver=receiver,
+        amount=amount,
+        note=note,
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+        partition=partition_of(account_id=sender.pk),
+        initiated_by_id=initiated_by_id,
+        created_at=timezone.now(),
+    )
+    fields = [f for f in Transfer._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    # Only model metadata is interpolated; every value is a bound parameter.
+    sql = (
+        f"INSERT INTO {quote(Transfer._meta.db_table)} "  # noqa: S608
+        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({quote('sender_id')}, {quote('idempotency_key')}) DO NOTHING "
+        f"RETURNING {quote(Transfer._meta.pk.column)}"
+    )
+    params = [f.get_db_prep_save(getattr(transfer, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    transfer.pk = row[0]
+    transfer._state.adding = False
+    return transfer
 
 
 def _transfer_by_key(*, sender: Account, idempotency_key: str) -> Transfer | None:
@@ -100,23 +227,25 @@ def _transfer_by_key(*, sender: Account, idempotency_key: str) -> Transfer | Non
     )
 
 
-def _validate_new_transfer(
-    *, sender: Account, receiver: Account, amount: int, note: str, kind: str
-) -> None:
+def _new_transfer_problem(
+    *, sender: Account, receiver: Account | None, amount: int, note: str, kind: str
+) -> ApplicationError | None:
+    """Why a new transfer would be refused (contract section 4), or None."""
+    if receiver is None or (receiver.user is not None and not receiver.user.is_active):
+        return ApplicationError("receiver_not_found", "No active user has this email.")
     if receiver.pk == sender.pk:
-        raise ApplicationError("self_transfer", "You cannot send money to yourself.")
-    if receiver.user is not None and not receiver.user.is_active:
-        raise ApplicationError("receiver_not_found", "No active user has this email.")
+        return ApplicationError("self_transfer", "You cannot send money to yourself.")
     fields = {}
     limit_setting = _AMOUNT_LIMIT_SETTINGS.get(kind)
     if amount <= 0:
         fields["amount"] = ["Must be more than 0.00."]
     elif limit_setting and amount > getattr(settings, limit_setting):
-        fields["amount"] = ["Exceeds the maximum amount."]
+        fields["amount"] = [f"At most {format_paise(getattr(settings, limit_setting))}."]
     if len(note) > Transfer._meta.get_field("note").max_length:
         fields["note"] = ["At most 140 characters."]
     if fields:
-        raise ApplicationError("validation_error", "Some fields are invalid.", fields=fields)
+        return ApplicationError("validation_error", "Some fields are invalid.", fields=fields)
+    return None
 
 
 @transaction.atomic(savepoint=False)
@@ -125,8 +254,9 @@ def transfers_settle(*, transfer_ids: Iterable[int]) -> list[Transfer]:
     order against running balances, and returns them (finished) in that order.
 
     Transaction: the caller's; the money moves, the statuses and the events commit together.
-    Locks: the PENDING transfer rows (FOR NO KEY UPDATE, id order), then all their accounts
-    at once in primary-key order (`accounts_lock`), held until the caller's transaction ends.
+    Locks: the advisory locks of the transfers' partitions (ascending), the PENDING transfer
+    rows (FOR NO KEY UPDATE, id order), then all their accounts at once in primary-key order
+    (`accounts_lock`), held until the caller's transaction ends.
     The events need no further lock: `last_seq` lives on those same account rows.
     Idempotent: compare-and-set on status. A transfer that is no longer PENDING once its row
     lock is granted (PostgreSQL re-checks the WHERE clause on the newest row version) is
@@ -138,8 +268,32 @@ def transfers_settle(*, transfer_ids: Iterable[int]) -> list[Transfer]:
     Events (contract section 5): for each user concerned, one `transfer.updated` per transfer
     finished here, then one `balance.updated` as of commit, numbered from Account.last_seq.
     """
+    transfer_ids = list(transfer_ids)
+    partitions_lock(
+        partitions=Transfer.objects.filter(pk__in=transfer_ids)
+        .values_list("partition", flat=True)
+        .distinct()
+    )
+    return _settle_in_locked_partitions(transfer_ids=transfer_ids)
+
+
+def partition_settle_batch(*, partition: int, limit: int) -> int:
+    """Settles up to `limit` of the partition's PENDING transfers, oldest first, and returns
+    how many it finished (fewer than `limit`: the partition is drained).
+
+    Transaction and locks: the caller's transaction; the partition's advisory lock, then as
+    `transfers_settle`. Holding the partition lock makes this the partition's only settler, so
+    a sender's transfers settle in acceptance order whatever the number of workers.
+    """
+    partitions_lock(partitions=[partition])
+    pending = Transfer.objects.filter(partition=partition, status=Transfer.Status.PENDING)
+    transfer_ids = list(pending.order_by("pk").values_list("pk", flat=True)[:limit])
+    return len(_settle_in_locked_partitions(transfer_ids=transfer_ids))
+
+
+def _settle_in_locked_partitions(*, transfer_ids: list[int]) -> list[Transfer]:
     transfers = list(
-        Transfer.objects.filter(pk__in=list(transfer_ids), status=Transfer.Status.PENDING)
+        Transfer.objects.filter(pk__in=transfer_ids, status=Transfer.Status.PENDING)
         .order_by("pk")
         .select_for_update(no_key=True)
     )
@@ -246,6 +400,7 @@ def _events_store(*, notices: dict[int, list[Transfer]], accounts: dict[int, Acc
                 )
             )
     Event.objects.bulk_create(events)
+    transaction.on_commit(partial(events_committed.send, sender=Event, events=events), robust=True)
 
 
 def transfer_settle(*, transfer_id: int) -> Transfer:

@@ -219,3 +219,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Settlement (contract section 8): senders hash into a fixed number of partitions, each drained
+# by one settler at a time in acceptance order. Changing the count while transfers are PENDING
+# would break per-sender order; drain first.
+SETTLEMENT_PARTITIONS = env.integer("SETTLEMENT_PARTITIONS", 16)
+SETTLEMENT_BATCH_SIZE = env.integer("SETTLEMENT_BATCH_SIZE", 500)
+# The sweep wakes partitions holding PENDING transfers older than this (lost wake-ups, crashes).
+SETTLEMENT_SWEEP_AFTER_SECONDS = env.integer("SETTLEMENT_SWEEP_AFTER_SECONDS", 5)
+CELERY_BEAT_SCHEDULE = {
+    "settlement-sweep": {"task": "workers.tasks.settlement_sweep", "schedule": 5.0},
+}

@@ -2,6 +2,7 @@ import pytest
 
 from api.accounts.tests.factories import wallet_create
 from api.transfers.tests.helpers import deposit
+from api.transfers.tests.worker import WorkerProcess
 
 
 @pytest.fixture
@@ -20,3 +21,19 @@ def make_wallet():
         return wallet
 
     return make
+
+
+@pytest.fixture
+def settlement_worker(transactional_db, tmp_path):
+    """start(concurrency=2) -> a running Celery worker process settling from the test
+    database; stopped (or already killed) at the end of the test."""
+    workers: list[WorkerProcess] = []
+
+    def start(*, concurrency: int = 2) -> WorkerProcess:
+        worker = WorkerProcess(concurrency=concurrency, log=tmp_path / f"worker{len(workers)}.log")
+        workers.append(worker)
+        return worker.start()
+
+    yield start
+    for worker in workers:
+        worker.stop()
