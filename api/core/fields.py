@@ -1,11 +1,14 @@
 from rest_framework import serializers
 
-from api.core.money import parse_paise
+from api.core.money import format_paise, parse_paise
 
 
-class AmountField(serializers.Field):
-    """Money on input (contract section 2): a JSON string such as "125.50", read as integer
-    paise. A JSON number, or any other shape, is refused rather than rounded or coerced."""
+class MoneyField(serializers.Field):
+    """Money as the contract has it (section 2): integer paise inside, a string outside.
+
+    Output is always two decimals ("125.50"). Input must be a JSON string of rupees with at
+    most two decimals; a JSON number, or any other shape, is refused rather than rounded.
+    """
 
     default_error_messages = {
         "invalid": 'Send the amount as a string of rupees with at most two decimals, e.g. "125.50".'
@@ -17,5 +20,5 @@ class AmountField(serializers.Field):
             self.fail("invalid")
         return paise
 
-    def to_representation(self, value):
-        raise NotImplementedError("AmountField is for input only")
+    def to_representation(self, value: int) -> str:
+        return format_paise(value)

@@ -12,7 +12,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
-from api.core.fields import AmountField
+from api.core.fields import MoneyField
 from api.core.schema import ErrorEnvelopeSerializer
 from api.transfers.idempotency import idempotency_key_parse
 from api.transfers.models import Transfer
@@ -64,7 +64,7 @@ class TransferCreateApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         receiver_email = serializers.CharField(max_length=254)
-        amount = AmountField()
+        amount = MoneyField()
         note = serializers.CharField(
             required=False, default="", allow_blank=True, trim_whitespace=False
         )
@@ -95,7 +95,7 @@ class DepositCreateApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         email = serializers.CharField(max_length=254)
-        amount = AmountField()
+        amount = MoneyField()
 
         class Meta:
             ref_name = "DepositCreate"
