@@ -22,3 +22,13 @@ class MoneyField(serializers.Field):
 
     def to_representation(self, value: int) -> str:
         return format_paise(value)
+
+
+class DigitsIntegerField(serializers.IntegerField):
+    """A whole number in a query string, written in ASCII digits only: "20", not "+20",
+    " 20", "2e1" or non-ASCII digits, which `int()` would otherwise accept."""
+
+    def to_internal_value(self, data) -> int:
+        if not (isinstance(data, str) and data.isascii() and data.isdigit()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
