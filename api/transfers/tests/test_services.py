@@ -94,7 +94,7 @@ class TestTransferCreatePending:
         ("amount", "note", "code", "fields"),
         [
             (0, "", "validation_error", {"amount": ["Must be more than 0.00."]}),
-            (10_000_001, "", "validation_error", {"amount": ["Exceeds the maximum amount."]}),
+            (10_000_001, "", "validation_error", {"amount": ["At most 100000.00."]}),
             (100, "x" * 141, "validation_error", {"note": ["At most 140 characters."]}),
         ],
     )

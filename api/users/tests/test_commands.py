@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 
 from api.accounts.models import Account
 from api.core.testing import assert_error
-from api.transfers.models import Transfer
+from api.transfers.services import transfer_accept
 from api.users import aadhaar
 from api.users.models import User
 from api.users.tests.conftest import PASSWORD, bearer
@@ -86,12 +86,19 @@ def test_staff_create_refuses_invalid_input_without_storing():
 def test_user_deactivate_ends_login_refresh_access_and_pending_transfers(client, make_user, login):
     asha, ravi = make_user(), make_user()
     tokens = [login(asha.email), login(asha.email)]
-    asha_wallet, ravi_wallet = Account.objects.get(user=asha), Account.objects.get(user=ravi)
-    outgoing = Transfer.objects.create(
-        sender=asha_wallet, receiver=ravi_wallet, amount=100, idempotency_key="out-1"
+    outgoing, _ = transfer_accept(
+        sender_user_id=asha.pk,
+        receiver_email=ravi.email,
+        amount=100,
+        note="",
+        idempotency_key="out-1",
     )
-    incoming = Transfer.objects.create(
-        sender=ravi_wallet, receiver=asha_wallet, amount=100, idempotency_key="in-1"
+    incoming, _ = transfer_accept(
+        sender_user_id=ravi.pk,
+        receiver_email=asha.email,
+        amount=100,
+        note="",
+        idempotency_key="in-1",
     )
 
     out = run("user_deactivate", "--email", asha.email.upper())
