@@ -1,0 +1,130 @@
+"""Smoke run of `make run`'s stack in its embedded default: SQLite in WAL mode, a private
+redis-server, the web server, a Celery worker and beat, all started by scripts/run.sh.
+
+This is the one test that runs the money path on SQLite, because that mode is what a new
+user meets first."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from api.config.env import BASE_DIR
+
+DEMO_PASSWORD = "rupee-tiger-2026"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Http:
+    def __init__(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+
+    def call(self, method: str, path: str, body=None, headers=None) -> tuple[int, dict]:
+        request = urllib.request.Request(  # noqa: S310 - a local http URL we built
+            self.base + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+
+@pytest.fixture
+def embedded_stack(tmp_path):
+    """Starts scripts/run.sh as `make run` would, on a free port and a fresh run folder."""
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(PORT=str(port), VAULTPAY_RUN_DIR=str(tmp_path), PATH=os.environ["PATH"])
+    log = (tmp_path / "run.log").open("wb")
+    process = subprocess.Popen(  # noqa: S603 - the project's own script
+        [str(BASE_DIR / "scripts" / "run.sh")],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    http = Http(port)
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            if http.call("GET", "/healthz")[0] == 200:
+                break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail("make run did not come up:\n" + (tmp_path / "run.log").read_text())
+        time.sleep(0.5)
+    yield http, env, process
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_make_run_on_sqlite_settles_payments_and_stops_cleanly(embedded_stack, tmp_path):
+    http, env, process = embedded_stack
+    status, login = http.call(
+        "POST", "/api/users/login/", {"email": "demo01@vaultpay.test", "password": DEMO_PASSWORD}
+    )
+    assert status == 200, login
+    auth = {"Authorization": f"Bearer {login['access']}"}
+
+    accepted = []
+    for amount in ["1.00", "2.50", "3.75"]:
+        status, body = http.call(
+            "POST",
+            "/api/wallet/transfer/",
+            {"receiver_email": "demo02@vaultpay.test", "amount": amount, "note": "smoke"},
+            {**auth, "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert (status, body["status"]) == (202, "PENDING"), body
+        accepted.append(body["id"])
+
+    deadline = time.monotonic() + 60
+    statuses: list[str] = []
+    while time.monotonic() < deadline:
+        statuses = [
+            http.call("GET", f"/api/wallet/transfers/{id_}/", headers=auth)[1]["status"]
+            for id_ in accepted
+        ]
+        if "PENDING" not in statuses:
+            break
+        time.sleep(0.5)
+    assert statuses == ["SUCCESS"] * 3
+
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C
+    process.wait(timeout=60)
+    assert not (tmp_path / "redis" / "port").exists()  # the private Redis was shut down
+
+    audit = subprocess.run(
+        [sys.executable, "manage.py", "ledger_audit"],
+        cwd=BASE_DIR,
+        env={**env, "DJANGO_SETTINGS_MODULE": "api.config.settings.local"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert audit.stdout.startswith("ledger OK")
