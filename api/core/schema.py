@@ -1,5 +1,6 @@
 """OpenAPI components every app's views can name in `extend_schema(responses=...)`."""
 
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 
@@ -17,3 +18,9 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
     """The body of every 4xx and 5xx response."""
 
     error = ErrorSerializer()
+
+
+NOT_AUTHENTICATED = OpenApiResponse(
+    ErrorEnvelopeSerializer,
+    description="`not_authenticated`, `token_not_valid` or `authentication_failed`.",
+)
