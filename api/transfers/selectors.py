@@ -1,9 +1,19 @@
+import uuid
 from collections.abc import Iterable
+from datetime import datetime, time, timedelta
+from typing import TypedDict
+from zoneinfo import ZoneInfo
 
-from django.db.models import Sum
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from api.accounts.models import Account
-from api.transfers.models import Transfer
+from api.core.exceptions import ApplicationError
+from api.core.money import format_paise
+from api.transfers.models import LedgerEntry, Transfer
 from api.transfers.payloads import BalancePayload, balance_payload
 
 
@@ -23,3 +33,107 @@ def account_balance_get(*, account: Account) -> BalancePayload:
     """The balance JSON of contract section 3 (GET /api/wallet/balance/)."""
     pending_out = pending_out_by_account(account_ids=[account.pk]).get(account.pk, 0)
     return balance_payload(account=account, pending_out=pending_out)
+
+
+def transfer_visible_get(*, transfer_id: str, user: AbstractBaseUser) -> Transfer:
+    """The transfer whose public id (its uuid, in canonical form) is `transfer_id`, if `user`
+    may see it: its sender; its receiver once SUCCESS; staff when the treasury is a party.
+    Sender and receiver users are loaded (one query).
+
+    Raises ApplicationError `not_found` (404) alike for a malformed, an unknown and a hidden
+    id, so the answer tells nothing about other people's transfers.
+    """
+    not_found = ApplicationError("not_found", "No such transfer.", status=404)
+    try:
+        public_id = uuid.UUID(transfer_id)
+    except ValueError:
+        raise not_found from None
+    if str(public_id) != transfer_id:
+        raise not_found
+    visible = Q(sender__user=user) | Q(receiver__user=user, status=Transfer.Status.SUCCESS)
+    if user.is_staff:
+        visible |= Q(sender__kind=Account.Kind.TREASURY) | Q(receiver__kind=Account.Kind.TREASURY)
+    transfer = (
+        Transfer.objects.select_related("sender__user", "receiver__user")
+        .filter(visible, uuid=public_id)
+        .first()
+    )
+    if transfer is None:
+        raise not_found
+    return transfer
+
+
+def transfer_history_list(
+    *, account: Account, direction: str | None = None, status: str | None = None
+) -> QuerySet[Transfer]:
+    """The account's history, newest first by (created_at, id): every outgoing transfer, and
+    incoming ones only once SUCCESS (a receiver learns of a transfer when the money arrives).
+    `direction` ("in" or "out") and `status` narrow it. Sender and receiver users are loaded,
+    so a page of any size is one query.
+    """
+    sides = {
+        "out": Q(sender=account),
+        "in": Q(receiver=account, status=Transfer.Status.SUCCESS),
+    }
+    scope = sides[direction] if direction else sides["out"] | sides["in"]
+    transfers = Transfer.objects.filter(scope)
+    if status:
+        transfers = transfers.filter(status=status)
+    return transfers.select_related("sender__user", "receiver__user").order_by("-created_at", "-id")
+
+
+# `in` is a Python keyword, hence the functional form.
+CashflowDay = TypedDict("CashflowDay", {"date": str, "in": str, "out": str, "balance": str})
+
+
+class CashflowPayload(TypedDict):
+    timezone: str
+    days: list[CashflowDay]
+
+
+def account_cashflow_get(*, account: Account, days: int) -> CashflowPayload:
+    """The cash flow JSON of contract section 3 (GET /api/wallet/cashflow/): for each of the
+    `days` calendar days in DISPLAY_TIME_ZONE ending today, oldest first, the money in and out
+    (unsigned) and the balance at the end of the day, carried across days without entries.
+
+    Built from the account's ledger entries, so only SUCCESS transfers count. Two queries:
+    the balance before the window, and one row per day with entries summed by the database.
+    """
+    zone = ZoneInfo(settings.DISPLAY_TIME_ZONE)
+    first_day = timezone.localdate(timezone=zone) - timedelta(days=days - 1)
+    window_start = datetime.combine(first_day, time.min, tzinfo=zone)
+    entries = LedgerEntry.objects.filter(account=account)
+    # An account's entries are written under its row lock, so the highest id is the latest.
+    balance = (
+        entries.filter(created_at__lt=window_start)
+        .order_by("-id")
+        .values_list("balance_after", flat=True)
+        .first()
+    ) or 0
+    daily = (
+        entries.filter(created_at__gte=window_start)
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values("day")
+        .annotate(
+            inflow=Sum("amount", filter=Q(amount__gt=0), default=0),
+            outflow=Sum("amount", filter=Q(amount__lt=0), default=0),
+        )
+        .order_by()
+    )
+    totals = {row["day"]: (row["inflow"], row["outflow"]) for row in daily}
+    rows: list[CashflowDay] = []
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        inflow, outflow = totals.get(day, (0, 0))
+        # Each entry's balance_after is the previous one plus its amount, so the day's last
+        # balance is the running sum.
+        balance += inflow + outflow
+        rows.append(
+            {
+                "date": day.isoformat(),
+                "in": format_paise(inflow),
+                "out": format_paise(-outflow),
+                "balance": format_paise(balance),
+            }
+        )
+    return {"timezone": settings.DISPLAY_TIME_ZONE, "days": rows}
