@@ -1,7 +1,10 @@
+import io
+
 import pytest
+from django.core.management import call_command
 
 from api.accounts.tests.factories import wallet_create
-from api.transfers.tests.helpers import deposit
+from api.transfers.tests.helpers import broker_reset, deposit
 from api.transfers.tests.worker import WorkerProcess
 
 
@@ -24,15 +27,32 @@ def make_wallet():
 
 
 @pytest.fixture
-def settlement_worker(transactional_db, tmp_path):
-    """start(concurrency=2) -> a running Celery worker process settling from the test
-    database; stopped (or already killed) at the end of the test."""
-    workers: list[WorkerProcess] = []
+def ledger_audited():
+    """The test ends with a clean `ledger_audit` (every invariant of contract section 4)."""
+    yield
+    out = io.StringIO()
+    call_command("ledger_audit", stdout=out)
+    assert out.getvalue().startswith("ledger OK"), out.getvalue()
 
-    def start(*, concurrency: int = 2) -> WorkerProcess:
-        worker = WorkerProcess(concurrency=concurrency, log=tmp_path / f"worker{len(workers)}.log")
-        workers.append(worker)
-        return worker.start()
+
+@pytest.fixture
+def settlement_worker(transactional_db, tmp_path, monkeypatch):
+    """start(concurrency=2, env={}) -> a running Celery worker process settling from the test
+    database, with `env` added to its environment (e.g. SETTLEMENT_BATCH_SIZE); stopped (or
+    already killed) at the end of the test. The broker starts empty: messages and wake flags
+    left by earlier tests (whose rows are gone) are dropped first."""
+    workers: list[WorkerProcess] = []
+    broker_reset()
+
+    def start(*, concurrency: int = 2, env: dict[str, str] | None = None) -> WorkerProcess:
+        with monkeypatch.context() as patch:
+            for name, value in (env or {}).items():
+                patch.setenv(name, value)
+            worker = WorkerProcess(
+                concurrency=concurrency, log=tmp_path / f"worker{len(workers)}.log"
+            )
+            workers.append(worker)
+            return worker.start()
 
     yield start
     for worker in workers:

@@ -1,14 +1,26 @@
 """Shortcuts over the services for tests: each call is what one entry point would do."""
 
+import time
 import uuid
 
+from django.conf import settings
 from django.db import transaction
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
 from api.accounts.models import Account
 from api.accounts.selectors import account_treasury_get
+from api.config.celery import app as celery_app
+from api.core.redis import redis_client
 from api.transfers.idempotency import transfer_fingerprint
 from api.transfers.models import Transfer
+from api.transfers.partitions import partition_wake_clear
 from api.transfers.services import transfer_create_pending, transfer_settle
+
+# Kombu's Redis transport: the default queue is a list; messages a worker has taken but not
+# acknowledged wait in a hash until `visibility_timeout`.
+BROKER_QUEUE = "celery"
+BROKER_UNACKED = ("unacked", "unacked_index")
 
 
 def pending_create(
@@ -44,3 +56,61 @@ def deposit(*, account: Account, amount: int) -> Transfer:
     settled = settle(transfer.pk)
     assert settled.status == Transfer.Status.SUCCESS
     return settled
+
+
+def client_of(account) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(account.user)}")
+    return client
+
+
+def pay(client: APIClient, receiver, amount: str, key: str | None = None, note: str | None = None):
+    """POST /api/wallet/transfer/ to `receiver` (an account, or an email as typed)."""
+    body = {
+        "receiver_email": receiver if isinstance(receiver, str) else receiver.user.email,
+        "amount": amount,
+    }
+    if note is not None:
+        body["note"] = note
+    return client.post(
+        "/api/wallet/transfer/",
+        body,
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex if key is None else key,
+    )
+
+
+def wait_settled(uuids, timeout: float = 30) -> dict[str, Transfer]:
+    deadline = time.monotonic() + timeout
+    while True:
+        transfers = {str(t.uuid): t for t in Transfer.objects.filter(uuid__in=uuids)}
+        if all(t.status != Transfer.Status.PENDING for t in transfers.values()):
+            return transfers
+        if time.monotonic() > deadline:
+            pending = [u for u, t in transfers.items() if t.status == Transfer.Status.PENDING]
+            raise AssertionError(f"still PENDING after {timeout} s: {pending}")
+        time.sleep(0.05)
+
+
+def celery_task(name: str):
+    """A registered task by name, as beat and the broker address it; call it to run its body
+    in this process."""
+    celery_app.loader.import_default_modules()
+    return celery_app.tasks[name]
+
+
+def broker_queued() -> int:
+    """Messages waiting in the broker's default queue."""
+    return redis_client().llen(BROKER_QUEUE)
+
+
+def broker_reset() -> None:
+    """Drops every queued and unacknowledged message and every partition's wake flag, so a
+    test starts with an empty broker (earlier tests publish wake-ups for rows since flushed)."""
+    redis_client().delete(BROKER_QUEUE, *BROKER_UNACKED)
+    for partition in range(settings.SETTLEMENT_PARTITIONS):
+        partition_wake_clear(partition=partition)
+
+
+# MoneyField's message for anything that is not an amount string (contract section 2).
+AMOUNT_INVALID = 'Send the amount as a string of rupees with at most two decimals, e.g. "125.50".'
