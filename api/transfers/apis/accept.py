@@ -14,6 +14,7 @@ from rest_framework_simplejwt.authentication import JWTStatelessUserAuthenticati
 
 from api.core.fields import MoneyField
 from api.core.schema import ErrorEnvelopeSerializer
+from api.transfers.apis.history import TransferOutputSerializer
 from api.transfers.idempotency import idempotency_key_parse
 from api.transfers.models import Transfer
 from api.transfers.payloads import TransferPayload, transfer_payload
@@ -28,9 +29,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "sent again with every retry of it. Keys never expire.",
 )
 ACCEPT_RESPONSES = {
-    202: OpenApiResponse(OpenApiTypes.OBJECT, description="Accepted: the PENDING transfer."),
+    202: OpenApiResponse(TransferOutputSerializer, description="Accepted: the PENDING transfer."),
     200: OpenApiResponse(
-        OpenApiTypes.OBJECT,
+        TransferOutputSerializer,
         description="A replay of a known key with the same request: the transfer as it is "
         "now, with `Idempotent-Replayed: true`.",
     ),
