@@ -1,0 +1,334 @@
+"""Settlement that is delivered twice, races itself, dies mid-batch or rolls back (contract
+sections 4 and 8): a PENDING transfer leaves PENDING exactly once, money moves once, and
+nothing is enqueued or announced for work that did not commit. Real PostgreSQL, Redis and
+Celery worker processes; every test ends with a clean `ledger_audit`."""
+
+import re
+import time
+import uuid
+from collections import Counter
+
+import pytest
+from django.db import connection, transaction
+
+from api.accounts.models import Account
+from api.config.celery import app as celery_app
+from api.core.redis import redis_client
+from api.transfers.idempotency import transfer_fingerprint
+from api.transfers.models import Event, LedgerEntry, Transfer
+from api.transfers.partitions import SETTLE_TASK, _wake_flag, partition_of, partition_wake_clear
+from api.transfers.services import partition_settle_batch, transfer_create_pending, transfer_settle
+from api.transfers.signals import events_committed
+from api.transfers.tests.helpers import (
+    broker_queued,
+    broker_reset,
+    celery_task,
+    pending_create,
+    settle,
+    wait_settled,
+)
+from api.transfers.tests.threads import run_concurrently
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("ledger_audited")]
+
+SWEEP_TASK = "workers.tasks.settlement_sweep"
+
+
+class Boom(Exception):
+    """Raised inside a transaction to roll it back."""
+
+
+@pytest.fixture
+def events_told():
+    """The `events` of every events_committed signal sent during the test."""
+    told: list[list[Event]] = []
+
+    def listen(sender, events, **kwargs):
+        told.append(events)
+
+    events_committed.connect(listen, weak=False)
+    yield told
+    events_committed.disconnect(listen)
+
+
+def balances(*accounts) -> list[int]:
+    rows = dict(
+        Account.objects.filter(pk__in=[a.pk for a in accounts]).values_list("pk", "balance")
+    )
+    return [rows[a.pk] for a in accounts]
+
+
+def outcomes(transfers) -> list[tuple[str, str | None]]:
+    """(status, failure_code) of `transfers`, in acceptance (id) order."""
+    rows = Transfer.objects.filter(pk__in=[t.pk for t in transfers]).order_by("pk")
+    return list(rows.values_list("status", "failure_code"))
+
+
+def assert_told_once(transfers) -> None:
+    """Each finished transfer was announced once to its sender, and once to its receiver when
+    it succeeded (contract section 5)."""
+    ids = [str(t.uuid) for t in transfers]
+    rows = Transfer.objects.filter(uuid__in=ids).values_list(
+        "uuid", "status", "sender__user_id", "receiver__user_id"
+    )
+    expected = Counter()
+    for public_id, status, sender, receiver in rows:
+        expected[(sender, str(public_id))] += 1
+        if status == "SUCCESS":
+            expected[(receiver, str(public_id))] += 1
+    told = Event.objects.filter(type="transfer.updated", payload__id__in=ids)
+    assert Counter(told.values_list("user_id", "payload__id")) == expected
+
+
+# ---- redelivery ----------------------------------------------------------------------------
+
+
+def test_a_settle_task_run_twice_in_a_row_or_at_once_applies_money_once(make_wallet, settings):
+    settings.SETTLEMENT_BATCH_SIZE = 7  # several batches per drain, so two drains interleave
+    settle_partition = celery_task(SETTLE_TASK)
+    sink = make_wallet()
+    in_a_row, at_once = make_wallet(balance=10_000), make_wallet(balance=10_000)
+    assert partition_of(account_id=in_a_row.pk) != partition_of(account_id=at_once.pk)
+    rows = {
+        payer: [pending_create(sender=payer, receiver=sink, amount=300) for _ in range(40)]
+        for payer in (in_a_row, at_once)
+    }
+
+    first = settle_partition(rows[in_a_row][0].partition)
+    again = settle_partition(rows[in_a_row][0].partition)
+    racing = run_concurrently([lambda: settle_partition(rows[at_once][0].partition)] * 4, threads=4)
+
+    assert (first, again, sum(racing)) == (40, 0, 40)
+    expected = [("SUCCESS", None)] * 33 + [("FAILED", "insufficient_funds")] * 7
+    for transfers in rows.values():
+        assert outcomes(transfers) == expected
+        assert_told_once(transfers)
+    assert balances(in_a_row, at_once, sink) == [100, 100, 2 * 9_900]
+
+
+def test_a_settle_task_published_twice_to_a_worker_applies_money_once(
+    make_wallet, settlement_worker
+):
+    sink = make_wallet()
+    payer = make_wallet(balance=10_000)
+    transfers = [pending_create(sender=payer, receiver=sink, amount=300) for _ in range(40)]
+    broker_reset()  # no wake-up waits: the two messages below are the only ones
+    worker = settlement_worker(env={"SETTLEMENT_BATCH_SIZE": "7"})
+
+    for _ in range(2):
+        celery_app.send_task(SETTLE_TASK, args=[transfers[0].partition])
+    wait_settled([t.uuid for t in transfers])
+    finished = _finished_counts(worker, SETTLE_TASK, runs=2)
+
+    assert sum(finished) == 40 and len(finished) == 2, finished
+    assert outcomes(transfers) == [("SUCCESS", None)] * 33 + [("FAILED", "insufficient_funds")] * 7
+    assert_told_once(transfers)
+    assert balances(payer, sink) == [100, 9_900]
+    assert LedgerEntry.objects.filter(transfer__in=transfers).count() == 2 * 33
+
+
+def _finished_counts(worker, task: str, *, runs: int, timeout: float = 10) -> list[int]:
+    """The return values of the first `runs` successful runs of `task`, from the worker log."""
+    pattern = re.compile(rf"Task {re.escape(task)}\[[^\]]+\] succeeded in [0-9.e-]+s: (\d+)")
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = [int(n) for n in pattern.findall(worker.log.read_text())]
+        if len(counts) >= runs or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.05)
+
+
+def test_a_batch_racing_single_settles_of_its_transfers_applies_each_once(make_wallet, settings):
+    settings.SETTLEMENT_BATCH_SIZE = 5
+    settle_partition = celery_task(SETTLE_TASK)
+    receivers = [make_wallet() for _ in range(3)]
+    payer = make_wallet(balance=5_000)
+    transfers = [
+        pending_create(sender=payer, receiver=receivers[i % 3], amount=200) for i in range(40)
+    ]
+    partition = transfers[0].partition
+
+    def batch():
+        with transaction.atomic(durable=True):
+            return partition_settle_batch(partition=partition, limit=10)
+
+    calls = [lambda: settle_partition(partition), batch]
+    calls += [lambda t=t: settle(t.pk) for t in reversed(transfers)]
+    run_concurrently(calls, threads=len(calls))
+
+    # Single settles may finish a later transfer first, so which ones fail is open; how many
+    # is not: the balance covers exactly 25 of them.
+    statuses = outcomes(transfers)
+    assert statuses.count(("SUCCESS", None)) == 25
+    assert statuses.count(("FAILED", "insufficient_funds")) == 15
+    assert_told_once(transfers)
+    assert balances(payer) == [0]
+    assert sum(balances(*receivers)) == 5_000
+    assert LedgerEntry.objects.filter(transfer__in=transfers).count() == 2 * 25
+
+
+# ---- a worker killed mid-batch -------------------------------------------------------------
+
+
+def test_a_worker_killed_mid_batch_is_recovered_by_the_sweep(
+    make_wallet, settlement_worker, settings
+):
+    settings.SETTLEMENT_SWEEP_AFTER_SECONDS = 1
+    env = {"SETTLEMENT_BATCH_SIZE": "10", "SETTLEMENT_SWEEP_AFTER_SECONDS": "1"}
+    senders = [make_wallet(balance=7_000) for _ in range(32)]  # two per partition
+    sinks = [make_wallet() for _ in range(4)]
+    transfers = _backlog(senders=senders, sinks=sinks, per_sender=100, amount=100)
+    total = len(transfers)
+    assert len({t.partition for t in transfers}) == settings.SETTLEMENT_PARTITIONS
+
+    first = settlement_worker(env=env)
+    _wait_until_settling(minimum=300, total=total)
+    first.kill()
+
+    left = Transfer.objects.filter(status="PENDING").count()
+    assert 0 < left < total
+    settlement_worker(env=env)
+    # The queued wake-ups drain every partition but those whose task died with the worker:
+    # their messages wait unacknowledged for the broker's visibility timeout.
+    stuck = _partitions_left_when_idle()
+    assert stuck, "the killed worker left no partition behind"
+    swept = celery_task(SWEEP_TASK)()
+    settled = wait_settled([t.uuid for t in transfers], timeout=60)
+
+    assert swept == stuck
+    assert all(t.status != "PENDING" for t in settled.values())
+    # Money moved once, and each sender's transfers kept their order: the first 70 fit.
+    for sender in senders:
+        mine = [t for t in transfers if t.sender_id == sender.pk]
+        assert outcomes(mine) == [("SUCCESS", None)] * 70 + [("FAILED", "insufficient_funds")] * 30
+    assert balances(*senders) == [0] * 32
+    assert sum(balances(*sinks)) == 32 * 7_000
+    assert LedgerEntry.objects.filter(transfer__in=transfers).count() == 2 * 32 * 70
+    # Each payment told its sender once, and its receiver once when it succeeded.
+    assert Event.objects.filter(type="transfer.updated").count() == 32 + 32 * (2 * 70 + 30)
+
+
+def _backlog(*, senders, sinks, per_sender: int, amount: int) -> list[Transfer]:
+    """PENDING payments accepted round-robin across `senders`, committed at once."""
+    accepted = []
+    with transaction.atomic(durable=True):
+        for _ in range(per_sender):
+            for i, sender in enumerate(senders):
+                receiver = sinks[i % len(sinks)]
+                transfer, _ = transfer_create_pending(
+                    sender=sender,
+                    receiver=receiver,
+                    amount=amount,
+                    idempotency_key=uuid.uuid4().hex,
+                    fingerprint=transfer_fingerprint(
+                        receiver_email=receiver.user.email, amount=amount, note=""
+                    ),
+                )
+                accepted.append(transfer)
+    return accepted
+
+
+def _wait_until_settling(*, minimum: int, total: int, timeout: float = 30) -> None:
+    """Returns while a worker has a settling transaction open and at least `minimum` of the
+    `total` transfers have settled."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = Transfer.objects.exclude(status="PENDING").count()
+        assert done < total, "the worker settled the whole backlog before it could be killed"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+            )
+            open_transactions = cursor.fetchone()[0]
+        if done >= minimum and open_transactions:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"the worker did not settle {minimum} transfers in {timeout} s")
+
+
+def _partitions_left_when_idle(*, quiet: float = 1.5, timeout: float = 30) -> list[int]:
+    """The partitions still holding PENDING transfers once the queue is empty and nothing has
+    settled for `quiet` seconds."""
+    deadline = time.monotonic() + timeout
+    last, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        left = Transfer.objects.filter(status="PENDING").count()
+        if left != last or broker_queued():
+            last, since = left, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+        time.sleep(0.05)
+    pending = Transfer.objects.filter(status="PENDING")
+    return sorted(pending.values_list("partition", flat=True).distinct())
+
+
+# ---- rollback ------------------------------------------------------------------------------
+
+
+def test_a_rolled_back_accept_stores_enqueues_and_announces_nothing(make_wallet, events_told):
+    alice, bob = make_wallet(balance=1_000), make_wallet()
+    partition = partition_of(account_id=alice.pk)
+    partition_wake_clear(partition=partition)
+    events_told.clear()
+    queued = broker_queued()
+
+    def accept():
+        return transfer_create_pending(
+            sender=alice,
+            receiver=bob,
+            amount=100,
+            idempotency_key="rolled-back-1",
+            fingerprint=transfer_fingerprint(receiver_email=bob.user.email, amount=100, note=""),
+        )
+
+    with pytest.raises(Boom), transaction.atomic(durable=True):
+        accept()
+        raise Boom
+
+    assert not Transfer.objects.filter(sender=alice).exists()
+    assert not redis_client().exists(_wake_flag(partition))
+    assert broker_queued() == queued
+    assert events_told == []
+
+    # The same accept committed: one row, the partition awake, one message; accepting
+    # stores and announces no event (contract section 5).
+    with transaction.atomic(durable=True):
+        accept()
+
+    assert Transfer.objects.filter(sender=alice, status="PENDING").count() == 1
+    assert redis_client().exists(_wake_flag(partition))
+    assert broker_queued() == queued + 1
+    assert events_told == []
+    settle(Transfer.objects.get(sender=alice).pk)
+
+
+def test_a_rolled_back_settlement_moves_and_announces_nothing(make_wallet, events_told):
+    alice, bob = make_wallet(balance=1_000), make_wallet()
+    transfer = pending_create(sender=alice, receiver=bob, amount=600)
+    events_told.clear()
+    events_before = Event.objects.count()
+
+    with pytest.raises(Boom), transaction.atomic(durable=True):
+        assert transfer_settle(transfer_id=transfer.pk).status == "SUCCESS"
+        raise Boom
+
+    transfer.refresh_from_db()
+    assert (transfer.status, transfer.settled_at) == ("PENDING", None)
+    assert balances(alice, bob) == [1_000, 0]
+    assert not LedgerEntry.objects.filter(transfer=transfer).exists()
+    assert Event.objects.count() == events_before
+    assert events_told == []
+
+    settle(transfer.pk)
+
+    assert balances(alice, bob) == [400, 600]
+    assert alice.pk < bob.pk  # events are stored per account in primary-key order
+    assert [[(e.user_id, e.seq, e.type) for e in events] for events in events_told] == [
+        [
+            (alice.user.pk, 3, "transfer.updated"),
+            (alice.user.pk, 4, "balance.updated"),
+            (bob.user.pk, 1, "transfer.updated"),
+            (bob.user.pk, 2, "balance.updated"),
+        ]
+    ]
