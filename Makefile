@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint clean
+.PHONY: run test install lint clean bench-pipeline
 
 run: install  ## Set up what is missing and run API, worker and beat (Ctrl-C stops all)
 	@scripts/run.sh
@@ -15,6 +15,9 @@ test: install  ## Start PostgreSQL and Redis if down, then lint and run the whol
 
 lint: install  ## ruff, import contracts and OpenAPI checks only
 	@scripts/test.sh --lint-only
+
+bench-pipeline: install  ## Benchmark the transfer pipeline (~6 min); writes loadtests/results/pipeline.md
+	@$(VENV)/bin/python -m loadtests.bench_pipeline $(BENCH_ARGS)
 
 install: $(STAMP)
 

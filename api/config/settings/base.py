@@ -85,7 +85,10 @@ def database(default_url: str | None) -> dict:
                 "timeout": 20,
             },
         }
-    config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    # CONN_MAX_AGE=0 under an ASGI server: Django runs each request's sync code on a new
+    # thread, so persistent connections pile up, one per thread, until PostgreSQL refuses more.
+    max_age = env.integer("CONN_MAX_AGE", 60)
+    config = dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.postgresql":
         # Fail fast (and let /readyz answer 503) when the server silently drops packets.
         config.setdefault("OPTIONS", {})["connect_timeout"] = 5

@@ -1,0 +1,55 @@
+"""Who used the machine's CPU during a phase: the benchmark's own processes, or others.
+
+Other work on the same two cores (another test suite, say) slows every figure, so each phase
+reports the share of the machine that processes outside the benchmark took while it ran.
+Own: this process, the sessions of the processes the stack started, Redis, PostgreSQL's
+auxiliary processes and its backends of the benchmark database.
+"""
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _foreign_ticks(own_sessions: set[int], database: str) -> dict[int, int]:
+    """CPU ticks so far of each process that is not the benchmark's."""
+    ticks = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue  # the process ended meanwhile
+        # Fields after the parenthesised command name: state is [0], session [3], utime [11].
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[3]) in own_sessions or cmdline.startswith("redis-server"):
+            continue
+        words = cmdline.split()
+        backend = cmdline.startswith("postgres: ") and len(words) > 3 and words[2] == "postgres"
+        if cmdline.startswith("postgres") and (not backend or words[3] == database):
+            continue
+        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+class CpuMeter:
+    def __init__(self, own_sessions: Callable[[], set[int]], database: str) -> None:
+        self.own_sessions = own_sessions
+        self.database = database
+
+    def start(self) -> None:
+        self._started = time.monotonic()
+        self._ticks = _foreign_ticks(self.own_sessions(), self.database)
+
+    def foreign_share(self) -> float:
+        """Since start(): CPU used by other processes, as a share of all cores' time (a
+        process that ended meanwhile is missed, so this is a lower bound)."""
+        elapsed = time.monotonic() - self._started
+        now = _foreign_ticks(self.own_sessions(), self.database)
+        ticks = sum(t - self._ticks.get(pid, 0) for pid, t in now.items())
+        return ticks / TICKS / (elapsed * os.cpu_count())
