@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import Q
@@ -108,9 +109,12 @@ def transfer_accept(
     `transfer_create_pending`, whose contract this shares. Both accounts are read in one
     query, so a new transfer costs two round trips in all."""
     email = receiver_email.lower()
-    accounts = Account.objects.select_related("user").filter(
-        Q(user_id=sender_user_id) | Q(user__email=email, user__is_active=True)
+    # Both conditions on the users table, so PostgreSQL ORs two index lookups there; an OR
+    # spanning accounts and users would scan both tables.
+    parties = get_user_model().objects.filter(
+        Q(pk=sender_user_id) | Q(email=email, is_active=True)
     )
+    accounts = Account.objects.select_related("user").filter(user__in=parties)
     sender = next((a for a in accounts if a.user_id == sender_user_id), None)
     if sender is None:
         raise ApplicationError("not_authenticated", "This user has no wallet.", status=401)
