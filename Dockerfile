@@ -27,4 +27,4 @@ RUN DJANGO_SETTINGS_MODULE=api.config.settings.local VAULTPAY_RUN_DIR=/tmp/build
 RUN useradd --create-home vaultpay && mkdir -p /app/.run && chown vaultpay /app/.run
 USER vaultpay
 EXPOSE 8000
-CMD ["sh", "-c", "uvicorn api.config.asgi:application --host $HOST --port $PORT --no-access-log --lifespan off"]
+CMD ["sh", "-c", "gunicorn api.config.wsgi --bind $HOST:$PORT --workers ${WEB_CONCURRENCY:-3}"]
