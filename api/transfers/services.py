@@ -111,9 +111,7 @@ def transfer_accept(
     email = receiver_email.lower()
     # Both conditions on the users table, so PostgreSQL ORs two index lookups there; an OR
     # spanning accounts and users would scan both tables.
-    parties = get_user_model().objects.filter(
-        Q(pk=sender_user_id) | Q(email=email, is_active=True)
-    )
+    parties = get_user_model().objects.filter(Q(pk=sender_user_id) | Q(email=email, is_active=True))
     accounts = Account.objects.select_related("user").filter(user__in=parties)
     sender = next((a for a in accounts if a.user_id == sender_user_id), None)
     if sender is None:
@@ -341,12 +339,44 @@ def _settle_in_locked_partitions(*, transfer_ids: list[int]) -> list[Transfer]:
     touched = [accounts[pk] for pk in sorted(moved | set(notices))]
     for account in touched:
         account.updated_at = now
-    Transfer.objects.bulk_update(transfers, ["status", "failure_code", "settled_at"])
+    _outcomes_write(transfers=transfers, now=now)
     LedgerEntry.objects.bulk_create(entries)
     _events_store(notices=notices, accounts=accounts)
     # One netted write per account; every entry above carries its running balance.
-    Account.objects.bulk_update(touched, ["balance", "last_seq", "updated_at"])
+    _balances_write(accounts=touched, now=now)
     return transfers
+
+
+def _outcomes_write(*, transfers: list[Transfer], now: datetime) -> None:
+    """One UPDATE per outcome (SUCCESS, or FAILED with a given code): a batch has a handful,
+    where bulk_update would build a CASE branch per row and field."""
+    ids_by_outcome: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+    for transfer in transfers:
+        ids_by_outcome[(transfer.status, transfer.failure_code)].append(transfer.pk)
+    for (status, failure_code), ids in ids_by_outcome.items():
+        Transfer.objects.filter(pk__in=ids).update(
+            status=status, failure_code=failure_code, settled_at=now
+        )
+
+
+def _balances_write(*, accounts: list[Account], now: datetime) -> None:
+    """Writes every account's new balance and last_seq in one UPDATE ... FROM a VALUES list
+    (PostgreSQL, and SQLite >= 3.33). Django's bulk_update builds a CASE branch per row and
+    field, which measured as most of a batch's CPU."""
+    if not accounts:
+        return
+    quote = connection.ops.quote_name
+    table = quote(Account._meta.db_table)
+    rows = ", ".join(["(%s, %s, %s)"] * len(accounts))
+    sql = (
+        f"WITH new_values (id, balance, last_seq) AS (VALUES {rows}) "  # noqa: S608
+        f"UPDATE {table} SET balance = new_values.balance, last_seq = new_values.last_seq, "
+        f"updated_at = %s FROM new_values WHERE {table}.id = new_values.id"
+    )
+    params = [value for a in accounts for value in (a.pk, a.balance, a.last_seq)]
+    params.append(Account._meta.get_field("updated_at").get_db_prep_save(now, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _failure_code(*, transfer: Transfer, now: datetime) -> str | None:
