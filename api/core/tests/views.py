@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
 from api.core.exceptions import ApplicationError
+from api.core.throttling import ScopedCounterThrottle
 
 SECRET_DETAIL = "secret-detail-that-must-not-leak"
 
@@ -157,3 +158,13 @@ def plain_error_view(request, status):
         content_type="text/plain",
         headers={"Allow": "POST", "Retry-After": "7", "WWW-Authenticate": 'Bearer realm="api"'},
     )
+
+
+class CountedApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedCounterThrottle]
+    throttle_scope = "counted"
+
+    def get(self, request):
+        return Response({"ok": True})

@@ -8,12 +8,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
 from api.core.fields import MoneyField
 from api.core.schema import ErrorEnvelopeSerializer
+from api.core.throttling import ScopedCounterThrottle
 from api.transfers.apis.history import TransferOutputSerializer
 from api.transfers.idempotency import idempotency_key_parse
 from api.transfers.models import Transfer
@@ -60,7 +60,7 @@ class TransferCreateApi(APIView):
     # The hot path trusts the signed token's claims instead of reading the user row; the
     # settler checks that both users are still active before money moves.
     authentication_classes = [JWTStatelessUserAuthentication]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedCounterThrottle]
     throttle_scope = "transfer"
 
     class InputSerializer(serializers.Serializer):
