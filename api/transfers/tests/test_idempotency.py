@@ -4,6 +4,7 @@ keys scoped per sender (deposits: per treasury) and never consumed by a refused 
 
 import pytest
 from django.conf import settings
+from rest_framework.test import APIClient
 
 from api.core.money import format_paise
 from api.core.testing import assert_error
@@ -122,6 +123,31 @@ def test_a_quoted_key_is_the_same_key_unquoted(alice, bob):
     assert_replayed(again, first)
     assert_replayed(quoted_again, first)
     assert Transfer.objects.filter(sender=alice).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("authenticated", "body", "key", "status", "code"),
+    [
+        (False, '{"amount": ', None, 401, "not_authenticated"),
+        (True, '{"amount": ', None, 400, "malformed_request"),
+        (True, '{"amount": ', "short", 400, "malformed_request"),
+        (True, '{"amount": "abc"}', None, 400, "idempotency_key_required"),
+        (True, '{"amount": "abc"}', "short", 400, "idempotency_key_invalid"),
+        (True, '{"amount": "abc"}', KEY, 400, "validation_error"),
+    ],
+    ids=["auth", "body-before-missing-key", "body-before-bad-key", "key", "key-form", "fields"],
+)
+def test_checks_run_in_the_contract_order(alice, authenticated, body, key, status, code):
+    """auth -> body parses -> key present and well-formed -> key lookup -> validation."""
+    client = client_of(alice) if authenticated else APIClient()
+    headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}
+
+    response = client.post(
+        "/api/wallet/transfer/", body, content_type="application/json", **headers
+    )
+
+    assert response.status_code == status, response.content
+    assert response.json()["error"]["code"] == code
 
 
 # ---- known key, same request: replay ------------------------------------------------------
@@ -318,6 +344,26 @@ def test_the_same_new_key_sent_50_times_at_once_makes_one_transfer(alice, bob):
     assert [r.get("Idempotent-Replayed") for r in responses].count("true") == 49
     assert Transfer.objects.filter(sender=alice).count() == 1
     settle(Transfer.objects.get(sender=alice).pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_new_key_with_two_requests_at_once_keeps_the_first_and_refuses_the_other(alice, bob):
+    amounts = ["3.00", "4.00"] * 20
+
+    responses = run_concurrently(
+        [lambda a=a: pay(client_of(alice), bob, a, key=KEY) for a in amounts], threads=40
+    )
+
+    transfer = Transfer.objects.get(sender=alice)
+    winner = format_paise(transfer.amount)
+    statuses = {"3.00": [], "4.00": []}
+    for amount, response in zip(amounts, responses, strict=True):
+        statuses[amount].append(response.status_code)
+    loser = "4.00" if winner == "3.00" else "3.00"
+    assert sorted(statuses[winner]) == [200] * 19 + [202]
+    assert statuses[loser] == [422] * 20
+    assert {r.json()["id"] for r in responses if r.status_code < 300} == {str(transfer.uuid)}
+    settle(transfer.pk)
 
 
 # ---- deposits: staff only, keys shared by all staff ---------------------------------------

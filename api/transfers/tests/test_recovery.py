@@ -3,7 +3,9 @@ sections 4 and 8): a PENDING transfer leaves PENDING exactly once, money moves o
 nothing is enqueued or announced for work that did not commit. Real PostgreSQL, Redis and
 Celery worker processes; every test ends with a clean `ledger_audit`."""
 
+import os
 import re
+import signal
 import time
 import uuid
 from collections import Counter
@@ -332,3 +334,31 @@ def test_a_rolled_back_settlement_moves_and_announces_nothing(make_wallet, event
             (bob.user.pk, 2, "balance.updated"),
         ]
     ]
+
+
+def test_a_pool_child_killed_mid_batch_has_its_task_redelivered(make_wallet, settlement_worker):
+    senders = [make_wallet(balance=4_000) for _ in range(16)]
+    sinks = [make_wallet() for _ in range(4)]
+    transfers = _backlog(senders=senders, sinks=sinks, per_sender=60, amount=100)
+    worker = settlement_worker(env={"SETTLEMENT_BATCH_SIZE": "10"})
+    _wait_until_settling(minimum=100, total=len(transfers))
+
+    # The worker's main process survives its pool children: it sees them die and, with
+    # acks_late and reject_on_worker_lost, puts their messages back at once. No sweep here.
+    for pid in _children(worker.process.pid):
+        os.kill(pid, signal.SIGKILL)
+    settled = wait_settled([t.uuid for t in transfers], timeout=30)
+
+    assert all(t.status != "PENDING" for t in settled.values())
+    assert "WorkerLostError" in worker.log.read_text()
+    for sender in senders:
+        mine = [t for t in transfers if t.sender_id == sender.pk]
+        assert outcomes(mine) == [("SUCCESS", None)] * 40 + [("FAILED", "insufficient_funds")] * 20
+    assert balances(*senders) == [0] * 16
+    assert sum(balances(*sinks)) == 16 * 4_000
+    assert_told_once(transfers)
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as listing:
+        return [int(child) for child in listing.read().split()]

@@ -14,11 +14,13 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import Min, Q, Sum
 from django.utils import timezone
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 
 from api.accounts.models import Account
+from api.accounts.tests.factories import wallet_create
 from api.core.exceptions import ApplicationError
 from api.transfers.models import Transfer
 from api.transfers.partitions import partition_of
@@ -44,6 +46,7 @@ class Accepted:
 class PipelineMachine(LedgerMachine):
     def __init__(self):
         super().__init__()
+        self.wallets = self._wallets_in_fixed_partitions()
         self.accepted: list[Accepted] = []
         self.outcomes: dict[int, tuple[str, str | None]] = {}  # pk -> (status, failure_code)
         self.expired: set[int] = set()
@@ -54,6 +57,22 @@ class PipelineMachine(LedgerMachine):
         while self.pending:
             self.drain(partition=self._partition(self.pending[0]), limit=1_000)
         super().teardown()
+
+    def _wallets_in_fixed_partitions(self) -> list[Account]:
+        """Wallets 0 and 1 share the treasury's partition, 2 and 3 share the next one, in
+        every run whatever the primary keys: a drain's outcome depends on which transfers
+        share a partition, and Hypothesis needs each run to replay the same way."""
+        home = partition_of(account_id=self.treasury.pk)
+        wanted = [home, home, home + 1, home + 1]
+        wanted = [p % django_settings.SETTLEMENT_PARTITIONS for p in wanted]
+        chosen: list[Account | None] = [None] * len(wanted)
+        while None in chosen:
+            wallet = wallet_create()
+            for slot, partition in enumerate(wanted):
+                if chosen[slot] is None and partition_of(account_id=wallet.pk) == partition:
+                    chosen[slot] = wallet
+                    break
+        return chosen
 
     # ---- accepting, as the API views do --------------------------------------------------
 
@@ -129,8 +148,8 @@ class PipelineMachine(LedgerMachine):
     @precondition(lambda self: self.pending)
     @rule(data=st.data(), limit=st.integers(1, 4))
     def drain_partition(self, data, limit):
-        partitions = sorted({self._partition(t) for t in self.pending})
-        self.drain(partition=data.draw(st.sampled_from(partitions)), limit=limit)
+        # Drawn through a transfer, not a partition number: numbers differ between runs.
+        self.drain(partition=self._partition(data.draw(st.sampled_from(self.pending))), limit=limit)
 
     @precondition(lambda self: len(self.pending) < len(self.outcomes))
     @rule(data=st.data())
@@ -177,9 +196,10 @@ class PipelineMachine(LedgerMachine):
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("ledger_audited")
-def test_the_pipeline_follows_its_model():
+def test_the_pipeline_follows_its_model(settings):
+    settings.SETTLEMENT_PARTITIONS = 4
     run = PipelineMachine.TestCase
-    run.settings = settings(
+    run.settings = hypothesis_settings(
         max_examples=25,
         stateful_step_count=30,
         deadline=None,
