@@ -1,5 +1,7 @@
 """Shortcuts over the services for tests: each call is what one entry point would do."""
 
+import base64
+import json
 import time
 import uuid
 
@@ -102,6 +104,22 @@ def celery_task(name: str):
 def broker_queued() -> int:
     """Messages waiting in the broker's default queue."""
     return redis_client().llen(BROKER_QUEUE)
+
+
+def broker_unacked_args(task: str) -> list[list]:
+    """The arguments of every message of `task` that a worker took and has not acknowledged
+    (a worker killed while running them leaves them here until `visibility_timeout`)."""
+    found = []
+    for raw in redis_client().hvals(BROKER_UNACKED[0]):
+        payload = json.loads(raw)[0]
+        if payload["headers"].get("task") != task:
+            continue
+        body = payload["body"]
+        if payload["properties"].get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        args, _kwargs, _embed = json.loads(body)
+        found.append(args)
+    return found
 
 
 def broker_reset() -> None:

@@ -24,6 +24,7 @@ from api.transfers.signals import events_committed
 from api.transfers.tests.helpers import (
     broker_queued,
     broker_reset,
+    broker_unacked_args,
     celery_task,
     pending_create,
     settle,
@@ -187,13 +188,15 @@ def test_a_worker_killed_mid_batch_is_recovered_by_the_sweep(
     _wait_until_settling(minimum=300, total=total)
     first.kill()
 
-    left = Transfer.objects.filter(status="PENDING").count()
-    assert 0 < left < total
+    assert 0 < Transfer.objects.filter(status="PENDING").count() < total
+    # The drains that died with the worker wait unacknowledged for the broker's visibility
+    # timeout; every other partition's wake-up is still queued.
+    lost = {args[0] for args in broker_unacked_args(SETTLE_TASK)}
+    assert lost
     settlement_worker(env=env)
-    # The queued wake-ups drain every partition but those whose task died with the worker:
-    # their messages wait unacknowledged for the broker's visibility timeout.
-    stuck = _partitions_left_when_idle()
-    assert stuck, "the killed worker left no partition behind"
+    _wait_until_only_pending_in(lost)
+    stuck = _partitions_with_pending()
+    assert stuck and set(stuck) <= lost
     swept = celery_task(SWEEP_TASK)()
     settled = wait_settled([t.uuid for t in transfers], timeout=60)
 
@@ -249,18 +252,15 @@ def _wait_until_settling(*, minimum: int, total: int, timeout: float = 30) -> No
     raise AssertionError(f"the worker did not settle {minimum} transfers in {timeout} s")
 
 
-def _partitions_left_when_idle(*, quiet: float = 1.5, timeout: float = 30) -> list[int]:
-    """The partitions still holding PENDING transfers once the queue is empty and nothing has
-    settled for `quiet` seconds."""
+def _wait_until_only_pending_in(partitions: set[int], timeout: float = 30) -> None:
+    elsewhere = Transfer.objects.filter(status="PENDING").exclude(partition__in=partitions)
     deadline = time.monotonic() + timeout
-    last, since = None, time.monotonic()
-    while time.monotonic() < deadline:
-        left = Transfer.objects.filter(status="PENDING").count()
-        if left != last or broker_queued():
-            last, since = left, time.monotonic()
-        elif time.monotonic() - since >= quiet:
-            break
+    while elsewhere.exists():
+        assert time.monotonic() < deadline, f"partitions outside {partitions} still PENDING"
         time.sleep(0.05)
+
+
+def _partitions_with_pending() -> list[int]:
     pending = Transfer.objects.filter(status="PENDING")
     return sorted(pending.values_list("partition", flat=True).distinct())
 
