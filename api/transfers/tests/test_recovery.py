@@ -9,9 +9,11 @@ import signal
 import time
 import uuid
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from api.accounts.models import Account
 from api.config.celery import app as celery_app
@@ -168,6 +170,33 @@ def test_a_batch_racing_single_settles_of_its_transfers_applies_each_once(make_w
     assert balances(payer) == [0]
     assert sum(balances(*receivers)) == 5_000
     assert LedgerEntry.objects.filter(transfer__in=transfers).count() == 2 * 25
+
+
+def test_transfers_never_enqueued_are_settled_by_the_sweep_and_expire_past_the_ttl(
+    make_wallet, settlement_worker, settings
+):
+    settings.SETTLEMENT_SWEEP_AFTER_SECONDS = 1
+    sink = make_wallet()
+    payer = make_wallet(balance=1_000)
+    stale, fresh = (pending_create(sender=payer, receiver=sink, amount=600) for _ in range(2))
+    ttl = timedelta(seconds=settings.TRANSFER_TTL_SECONDS + 1)
+    Transfer.objects.filter(pk=stale.pk).update(created_at=timezone.now() - ttl)
+    broker_reset()  # their wake-ups are lost: only the sweep can find them
+    settlement_worker()
+    time.sleep(1.2)  # older than SETTLEMENT_SWEEP_AFTER_SECONDS
+
+    swept = celery_task(SWEEP_TASK)()
+    settled = wait_settled([stale.uuid, fresh.uuid])
+
+    assert swept == [stale.partition]
+    # The expired one fails first and moves nothing, so the later one is covered.
+    assert (settled[str(stale.uuid)].status, settled[str(stale.uuid)].failure_code) == (
+        "FAILED",
+        "expired",
+    )
+    assert settled[str(fresh.uuid)].status == "SUCCESS"
+    assert balances(payer, sink) == [400, 600]
+    assert celery_task(SWEEP_TASK)() == []
 
 
 # ---- a worker killed mid-batch -------------------------------------------------------------
