@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
-from api.core.schema import ErrorEnvelopeSerializer
+from api.core.schema import NOT_AUTHENTICATED, ErrorEnvelopeSerializer
 from api.users.services import (
     token_refresh,
     token_revoke,
@@ -27,10 +27,6 @@ THROTTLED = OpenApiResponse(ErrorEnvelopeSerializer, description="`throttled`, w
 TOKEN_NOT_VALID = OpenApiResponse(
     ErrorEnvelopeSerializer,
     description="`token_not_valid`: malformed, expired, already used or logged out.",
-)
-NOT_AUTHENTICATED = OpenApiResponse(
-    ErrorEnvelopeSerializer,
-    description="`not_authenticated`, `token_not_valid` or `authentication_failed`.",
 )
 
 
