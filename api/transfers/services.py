@@ -456,8 +456,9 @@ def welcome_credit_grant(*, user: AbstractBaseUser) -> Transfer | None:
     once; None when the welcome credit is 0.
 
     Transaction: the caller's (registration), after `account_create_wallet`. Locks: as
-    `transfers_settle`: the treasury and the wallet rows, in pk order. The treasury row is
-    shared by every welcome credit, so registrations settle it one at a time.
+    `partition_settle_batch` on the treasury's partition, which also settles the treasury's
+    earlier PENDING transfers (deposits) first. The treasury row is shared by every welcome
+    credit, so registrations settle it one at a time.
     Idempotent: the treasury-scoped key is derived from the user id, so a user is credited at
     most once; a repeated call returns the first transfer.
     Raises Account.DoesNotExist without a wallet; ApplicationError `receiver_not_found` for
@@ -474,7 +475,12 @@ def welcome_credit_grant(*, user: AbstractBaseUser) -> Transfer | None:
         fingerprint=transfer_fingerprint(receiver_email=user.email, amount=amount, note=""),
         kind=Transfer.Kind.WELCOME,
     )
-    return transfer_settle(transfer_id=transfer.pk)
+    # Settled through the treasury's partition, oldest first, rather than alone: a welcome
+    # credit must not overtake a deposit the treasury accepted before it (per-sender order).
+    # Each batch settles at least this PENDING credit's predecessors, so the loop ends.
+    while Transfer.objects.filter(pk=transfer.pk, status=Transfer.Status.PENDING).exists():
+        partition_settle_batch(partition=transfer.partition, limit=settings.SETTLEMENT_BATCH_SIZE)
+    return Transfer.objects.select_related("sender__user", "receiver__user").get(pk=transfer.pk)
 
 
 def transfers_settle_pending_of_user(*, user: AbstractBaseUser) -> int:

@@ -5,8 +5,9 @@ import re
 import pytest
 from django.db import transaction
 
-from api.transfers.models import Event
-from api.transfers.services import transfers_settle, welcome_credit_grant
+from api.accounts.tests.factories import wallet_create
+from api.transfers.models import Event, LedgerEntry
+from api.transfers.services import deposit_accept, transfers_settle, welcome_credit_grant
 from api.transfers.tests.helpers import pending_create, settle
 
 pytestmark = pytest.mark.django_db
@@ -153,3 +154,22 @@ def test_timestamps_are_utc_with_microseconds(make_wallet):
     (_, _, transfer), (_, _, balance) = stream(bob)
     for value in (transfer["created_at"], transfer["settled_at"], balance["updated_at"]):
         assert TIMESTAMP.fullmatch(value), value
+
+
+def test_a_welcome_credit_never_overtakes_an_earlier_treasury_transfer(settings, make_wallet):
+    settings.WELCOME_CREDIT_PAISE = 100_000
+    earlier = make_wallet()
+    deposit, _ = deposit_accept(
+        staff_user_id=None,
+        receiver_email=earlier.user.email,
+        amount=5_000,
+        idempotency_key="deposit-before-welcome",
+    )
+    newcomer = wallet_create()
+
+    welcome = welcome_credit_grant(user=newcomer.user)
+
+    deposit.refresh_from_db()
+    assert (deposit.status, welcome.status) == ("SUCCESS", "SUCCESS")
+    first_entry = LedgerEntry.objects.filter(transfer__in=[deposit, welcome]).earliest("pk")
+    assert first_entry.transfer_id == deposit.pk
