@@ -437,19 +437,6 @@ def _events_store(*, notices: dict[int, list[Transfer]], accounts: dict[int, Acc
     transaction.on_commit(partial(events_committed.send, sender=Event, events=events), robust=True)
 
 
-def transfer_settle(*, transfer_id: int) -> Transfer:
-    """Settles one transfer if it is still PENDING and returns it in its current state, with
-    sender and receiver users loaded.
-
-    Transaction, locks, idempotency and outcomes: as `transfers_settle`. Re-running on a
-    settled transfer returns it unchanged. Raises Transfer.DoesNotExist for an unknown id.
-    """
-    settled = transfers_settle(transfer_ids=[transfer_id])
-    if settled:
-        return settled[0]
-    return Transfer.objects.select_related("sender__user", "receiver__user").get(pk=transfer_id)
-
-
 @transaction.atomic(savepoint=False)
 def welcome_credit_grant(*, user: AbstractBaseUser) -> Transfer | None:
     """Credits WELCOME_CREDIT_PAISE from the treasury to the user's wallet and settles it at

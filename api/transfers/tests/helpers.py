@@ -17,7 +17,7 @@ from api.core.redis import redis_client
 from api.transfers.idempotency import transfer_fingerprint
 from api.transfers.models import Transfer
 from api.transfers.partitions import partition_wake_clear
-from api.transfers.services import transfer_create_pending, transfer_settle
+from api.transfers.services import transfer_create_pending, transfers_settle
 
 # Kombu's Redis transport: the default queue is a list; messages a worker has taken but not
 # acknowledged wait in a hash until `visibility_timeout`.
@@ -42,6 +42,13 @@ def pending_create(
         )
     assert created
     return transfer
+
+
+def transfer_settle(*, transfer_id: int) -> Transfer:
+    """Settles one transfer, if still PENDING, in the caller's transaction (the batch service
+    with one id) and returns it with both parties' users loaded."""
+    transfers_settle(transfer_ids=[transfer_id])
+    return Transfer.objects.select_related("sender__user", "receiver__user").get(pk=transfer_id)
 
 
 def settle(transfer_id: int) -> Transfer:

@@ -19,10 +19,10 @@ from api.transfers.idempotency import transfer_fingerprint
 from api.transfers.models import Event, Transfer
 from api.transfers.services import (
     transfer_create_pending,
-    transfer_settle,
     transfers_settle,
     transfers_settle_pending_of_user,
 )
+from api.transfers.tests.helpers import transfer_settle
 
 WALLETS = 4
 # Few distinct amounts, so that "exactly the balance" comes up often.

@@ -21,7 +21,7 @@ from api.core.redis import redis_client
 from api.transfers.idempotency import transfer_fingerprint
 from api.transfers.models import Event, LedgerEntry, Transfer
 from api.transfers.partitions import SETTLE_TASK, _wake_flag, partition_of, partition_wake_clear
-from api.transfers.services import partition_settle_batch, transfer_create_pending, transfer_settle
+from api.transfers.services import partition_settle_batch, transfer_create_pending
 from api.transfers.signals import events_committed
 from api.transfers.tests.helpers import (
     broker_queued,
@@ -30,6 +30,7 @@ from api.transfers.tests.helpers import (
     celery_task,
     pending_create,
     settle,
+    transfer_settle,
     wait_settled,
 )
 from api.transfers.tests.threads import run_concurrently

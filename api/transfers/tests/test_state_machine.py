@@ -28,9 +28,9 @@ from api.transfers.services import (
     deposit_accept,
     partition_settle_batch,
     transfer_accept,
-    transfer_settle,
     transfers_settle,
 )
+from api.transfers.tests.helpers import transfer_settle
 from api.transfers.tests.test_ledger_model import LedgerMachine, Pending
 
 
