@@ -30,6 +30,7 @@ WAKE_FLAG_SECONDS = 60
 
 
 def partition_of(*, account_id: int) -> int:
+    # accept_statement.py computes the same in SQL.
     return account_id % settings.SETTLEMENT_PARTITIONS
 
 

@@ -30,6 +30,7 @@ from api.accounts.models import Account
 from api.accounts.selectors import account_treasury_get, account_wallet_get
 from api.core.exceptions import ApplicationError
 from api.core.money import format_paise
+from api.transfers.accept_statement import accept_row
 from api.transfers.idempotency import transfer_fingerprint, welcome_idempotency_key
 from api.transfers.models import Event, LedgerEntry, Transfer
 from api.transfers.partitions import partition_of, partition_wake, partitions_lock
@@ -124,6 +125,71 @@ def transfer_accept(
         idempotency_key=idempotency_key,
         fingerprint=transfer_fingerprint(receiver_email=email, amount=amount, note=note),
     )
+
+
+def transfer_accept_fast(
+    *, sender_user_id: uuid.UUID, receiver_email: str, amount: int, note: str, idempotency_key: str
+) -> tuple[Transfer, bool] | None:
+    """`transfer_accept` in one SQL statement for the two common cases: a valid new transfer
+    (inserted, True) and a replay of a known key with the same fingerprint (False).
+
+    Returns None whenever the statement cannot decide: the amount or note is out of bounds;
+    the receiver is unknown, inactive or the sender; the key is known with another
+    fingerprint; a request with the same key committed after the statement began; or the
+    database is not PostgreSQL. Call `transfer_accept` then: it decides every case, in the
+    contract's order, and raises its errors. Same transaction and idempotency contract as
+    `transfer_create_pending`.
+    """
+    if connection.vendor != "postgresql" or _bounds_problem(
+        amount=amount, note=note, kind=Transfer.Kind.PAYMENT
+    ):
+        return None
+    email = receiver_email.lower()
+    fingerprint = transfer_fingerprint(receiver_email=email, amount=amount, note=note)
+    row = accept_row(
+        sender_user_id=sender_user_id,
+        email=email,
+        idempotency_key=idempotency_key,
+        public_id=uuid.uuid4(),
+        amount=amount,
+        note=note,
+        fingerprint=fingerprint,
+        partitions=settings.SETTLEMENT_PARTITIONS,
+        now=timezone.now(),
+    )
+    if row is None or row["fingerprint"] != fingerprint:
+        return None
+    user_model = get_user_model()
+    sender = user_model(
+        id=row["sender_user_id"], full_name=row["sender_full_name"], email=row["sender_email"]
+    )
+    receiver = user_model(
+        id=row["receiver_user_id"],
+        full_name=row["receiver_full_name"],
+        email=row["receiver_email"],
+    )
+    transfer = Transfer(
+        sender=Account(user=sender),
+        receiver=Account(user=receiver),
+        **{name: row[name] for name in _ACCEPT_ROW_TRANSFER_FIELDS},
+    )
+    if row["created"]:
+        transaction.on_commit(partial(partition_wake, partition=transfer.partition), robust=True)
+    return transfer, row["created"]
+
+
+_ACCEPT_ROW_TRANSFER_FIELDS = [
+    "id",
+    "uuid",
+    "status",
+    "failure_code",
+    "amount",
+    "note",
+    "created_at",
+    "settled_at",
+    "fingerprint",
+    "partition",
+]
 
 
 def deposit_accept(
@@ -237,6 +303,10 @@ def _new_transfer_problem(
         return ApplicationError("receiver_not_found", "No active user has this email.")
     if receiver.pk == sender.pk:
         return ApplicationError("self_transfer", "You cannot send money to yourself.")
+    return _bounds_problem(amount=amount, note=note, kind=kind)
+
+
+def _bounds_problem(*, amount: int, note: str, kind: str) -> ApplicationError | None:
     fields = {}
     limit_setting = _AMOUNT_LIMIT_SETTINGS.get(kind)
     if amount <= 0:

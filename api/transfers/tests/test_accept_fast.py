@@ -1,0 +1,91 @@
+"""The hot path of POST /api/wallet/transfer/ (contract section 8): a new transfer and a replay
+are each answered with one prepared SQL statement, and whatever that statement cannot decide
+falls back to the full path, which answers as it always did."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from api.accounts.models import Account
+from api.core.testing import assert_error
+from api.transfers.models import Transfer
+from api.transfers.tests.helpers import client_of, pay
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_audited")]
+
+
+@pytest.fixture
+def alice(make_wallet):
+    return make_wallet(balance=10_000)
+
+
+@pytest.fixture
+def bob(make_wallet):
+    # With its user loaded, so that pay() reads no row inside the counted block.
+    return Account.objects.select_related("user").get(pk=make_wallet().pk)
+
+
+def queries_of(call) -> tuple[object, list[str]]:
+    with CaptureQueriesContext(connection) as captured:
+        result = call()
+    return result, [query["sql"] for query in captured.captured_queries]
+
+
+def test_a_new_transfer_is_one_statement(alice, bob):
+    client = client_of(alice)
+    pay(client, bob, "1.00")  # the connection prepares the statement once
+
+    response, queries = queries_of(lambda: pay(client, bob, "12.50", key="fast-0001"))
+
+    assert response.status_code == 202, response.content
+    assert len(queries) == 1 and queries[0].startswith("EXECUTE transfer_accept_fast ")
+    body = response.json()
+    transfer = Transfer.objects.get(uuid=body["id"])
+    assert (transfer.sender_id, transfer.receiver_id, transfer.amount) == (alice.pk, bob.pk, 1250)
+    assert response["Location"] == f"/api/wallet/transfers/{transfer.uuid}/"
+    assert body["status"] == "PENDING" and body["amount"] == "12.50"
+    assert body["sender"]["email"] == alice.user.email
+    assert body["receiver"] == {
+        "id": str(bob.user.pk),
+        "full_name": bob.user.full_name,
+        "email": bob.user.email,
+    }
+
+
+def test_a_replay_is_one_statement_and_equals_the_full_paths_answer(alice, bob):
+    client = client_of(alice)
+    original = pay(client, bob, "3.00", key="fast-0002", note="chai ☕")
+
+    replay, queries = queries_of(lambda: pay(client, bob, "3.00", key="fast-0002", note="chai ☕"))
+
+    assert len(queries) == 1 and queries[0].startswith("EXECUTE transfer_accept_fast ")
+    assert replay.status_code == 200 and replay["Idempotent-Replayed"] == "true"
+    assert replay.json() == original.json()
+    assert replay["Location"] == original["Location"]
+
+
+def test_what_the_statement_cannot_decide_gets_the_full_paths_answer(alice, bob):
+    client = client_of(alice)
+    pay(client, bob, "3.00", key="fast-0003")
+
+    assert_error(pay(client, bob, "4.00", key="fast-0003"), 422, "idempotency_key_reused")
+    assert_error(pay(client, alice, "4.00", key="fast-0004"), 400, "self_transfer")
+    assert_error(
+        pay(client, bob, "100000.01", key="fast-0005"),
+        400,
+        "validation_error",
+        {"amount": ["At most 100000.00."]},
+    )
+    assert Transfer.objects.filter(sender=alice).count() == 1
+
+
+def test_unknown_fields_take_the_full_path_which_ignores_them(alice, bob):
+    response = client_of(alice).post(
+        "/api/wallet/transfer/",
+        {"receiver_email": bob.user.email, "amount": "1.00", "currency": "INR"},
+        format="json",
+        headers={"Idempotency-Key": "fast-0006"},
+    )
+
+    assert response.status_code == 202, response.content
+    assert Transfer.objects.get(uuid=response.json()["id"]).amount == 100
