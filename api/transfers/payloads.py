@@ -1,6 +1,7 @@
 """The JSON shapes of contract sections 3-5, built in one place so events and REST responses
 cannot drift apart. Money is a two-decimal string, timestamps UTC with microseconds and `Z`."""
 
+import uuid
 from datetime import UTC, datetime
 from typing import TypedDict
 
@@ -54,19 +55,43 @@ def party_payload(user: AbstractBaseUser | None) -> PartyPayload:
 def transfer_payload(transfer: Transfer) -> TransferPayload:
     """Load the transfer with select_related("sender__user", "receiver__user") to build this
     without queries."""
+    return transfer_payload_of(
+        public_id=transfer.uuid,
+        status=transfer.status,
+        failure_code=transfer.failure_code,
+        amount=transfer.amount,
+        note=transfer.note,
+        sender=party_payload(transfer.sender.user),
+        receiver=party_payload(transfer.receiver.user),
+        created_at=transfer.created_at,
+        settled_at=transfer.settled_at,
+    )
+
+
+def transfer_payload_of(
+    *,
+    public_id: uuid.UUID,
+    status: str,
+    failure_code: str | None,
+    amount: int,
+    note: str,
+    sender: PartyPayload,
+    receiver: PartyPayload,
+    created_at: datetime,
+    settled_at: datetime | None,
+) -> TransferPayload:
+    """The transfer JSON from plain values, for paths that read no model instances."""
     return {
-        "id": str(transfer.uuid),
-        "status": transfer.status,
-        "failure_code": transfer.failure_code,
-        "amount": format_paise(transfer.amount),
+        "id": str(public_id),
+        "status": status,
+        "failure_code": failure_code,
+        "amount": format_paise(amount),
         "currency": CURRENCY,
-        "note": transfer.note,
-        "sender": party_payload(transfer.sender.user),
-        "receiver": party_payload(transfer.receiver.user),
-        "created_at": timestamp_format(transfer.created_at),
-        "settled_at": None
-        if transfer.settled_at is None
-        else timestamp_format(transfer.settled_at),
+        "note": note,
+        "sender": sender,
+        "receiver": receiver,
+        "created_at": timestamp_format(created_at),
+        "settled_at": None if settled_at is None else timestamp_format(settled_at),
     }
 
 

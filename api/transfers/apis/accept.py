@@ -22,7 +22,7 @@ from api.core.throttling import ScopedCounterThrottle
 from api.transfers.apis.history import TransferOutputSerializer
 from api.transfers.idempotency import idempotency_key_parse
 from api.transfers.models import Transfer
-from api.transfers.payloads import transfer_payload
+from api.transfers.payloads import TransferPayload, transfer_payload
 from api.transfers.services import (
     deposit_accept,
     transfer_accept,
@@ -58,12 +58,13 @@ ACCEPT_RESPONSES = {
 
 
 def accepted_response(transfer: Transfer, created: bool) -> Response:
-    return _accept_headers(Response(transfer_payload(transfer)), transfer, created)
+    payload = transfer_payload(transfer)
+    return _accept_headers(Response(payload), payload, created)
 
 
-def _accept_headers(response: HttpResponse, transfer: Transfer, created: bool) -> HttpResponse:
+def _accept_headers(response: HttpResponse, payload: TransferPayload, created: bool):
     response.status_code = 202 if created else 200
-    response["Location"] = f"/api/wallet/transfers/{transfer.uuid}/"
+    response["Location"] = f"/api/wallet/transfers/{payload['id']}/"
     if not created:
         response["Idempotent-Replayed"] = "true"
     return response
@@ -113,10 +114,10 @@ class TransferCreateApi(APIView):
         )
         if accepted is None:
             return None
-        transfer, created = accepted
-        body = json.dumps(transfer_payload(transfer), ensure_ascii=False, separators=(",", ":"))
+        payload, created = accepted
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         response = HttpResponse(body, content_type="application/json")
-        return _accept_headers(response, transfer, created)
+        return _accept_headers(response, payload, created)
 
     @extend_schema(
         request=InputSerializer, parameters=[IDEMPOTENCY_KEY], responses=ACCEPT_RESPONSES
