@@ -6,9 +6,10 @@ transfers settle first-in, first-out however many workers run. Account row locks
 the partition lock, stay in primary-key order across partitions.
 
 Waking: an accept publishes a "drain partition p" task only when p is not already awake (a
-Redis SET NX flag that the settler clears before draining), so under load most accepts publish
-nothing. The beat sweep wakes partitions whose PENDING transfers have waited too long, which
-covers lost messages, crashed workers and a Redis restart.
+Redis SET NX flag that the settler clears once it has drained the partition, then reads it
+once more), so under load most accepts publish nothing. The beat sweep wakes partitions
+whose PENDING transfers have waited too long, which covers lost messages, crashed workers
+and a Redis restart.
 """
 
 from collections.abc import Iterable
@@ -70,8 +71,9 @@ def partition_wake_now(*, partition: int) -> None:
 
 
 def partition_wake_clear(*, partition: int) -> None:
-    """Called by the settler before it drains, so a transfer accepted during the drain wakes
-    the partition again rather than being left for the sweep."""
+    """Called by the settler once the partition reads empty, before it reads it once more:
+    a transfer committed before the clear is settled by that read, one committed after it
+    wakes the partition again, so none is left for the sweep."""
     redis_client().delete(_wake_flag(partition))
 
 

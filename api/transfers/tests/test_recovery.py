@@ -10,6 +10,7 @@ import time
 import uuid
 from collections import Counter
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 from django.db import connection, transaction
@@ -110,6 +111,50 @@ def test_a_settle_task_run_twice_in_a_row_or_at_once_applies_money_once(make_wal
         assert outcomes(transfers) == expected
         assert_told_once(transfers)
     assert balances(in_a_row, at_once, sink) == [100, 100, 2 * 9_900]
+
+
+def test_a_drain_keeps_the_partition_awake_until_it_reads_empty(make_wallet):
+    settle_partition = celery_task(SETTLE_TASK)
+    payer, sink = make_wallet(balance=10_000), make_wallet()
+    partition = partition_of(account_id=payer.pk)
+    first = pending_create(sender=payer, receiver=sink, amount=100)
+    broker_reset()
+    flags_seen, accepted = [], []
+
+    def accept():
+        return pending_create(sender=payer, receiver=sink, amount=100)
+
+    def accept_during_the_drain(*, partition, limit):
+        flags_seen.append(redis_client().exists(_wake_flag(partition)))
+        if len(flags_seen) == 1:  # a transfer accepted (on its own connection) meanwhile
+            accepted.extend(run_concurrently([accept], threads=1))
+        return partition_settle_batch(partition=partition, limit=limit)
+
+    redis_client().set(_wake_flag(partition), 1)  # as the accept that published this task
+    with patch("workers.tasks.partition_settle_batch", accept_during_the_drain):
+        settled = settle_partition(partition)
+
+    # Awake through the batch and the empty read after it, so the accept made meanwhile
+    # published no task; cleared before the last read.
+    assert settled == 2
+    assert flags_seen == [1, 1, 0]
+    assert not redis_client().exists(_wake_flag(partition))
+    assert broker_queued() == 0
+    assert outcomes([first, *accepted]) == [("SUCCESS", None)] * 2
+
+
+def test_a_drain_out_of_time_hands_the_partition_to_a_new_task(make_wallet, monkeypatch):
+    monkeypatch.setattr("workers.tasks.DRAIN_SECONDS", 0.0)
+    settle_partition = celery_task(SETTLE_TASK)
+    payer, sink = make_wallet(balance=10_000), make_wallet()
+    transfer = pending_create(sender=payer, receiver=sink, amount=100)
+    broker_reset()
+
+    assert settle_partition(transfer.partition) == 0
+
+    assert broker_queued() == 1
+    assert outcomes([transfer]) == [("PENDING", None)]
+    assert settle(transfer.pk).status == "SUCCESS"  # the audit wants nothing left PENDING
 
 
 def test_a_settle_task_published_twice_to_a_worker_applies_money_once(
