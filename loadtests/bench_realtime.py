@@ -70,7 +70,7 @@ def parse_args() -> argparse.Namespace:
     add("--reconnect-rate", type=float, default=100, help="transfers/s while reconnecting")
     add("--reconnect-seconds", type=float, default=10, help="seconds of forced reconnects")
     add("--reconnects-per-second", type=float, default=40, help="forced reconnects per second")
-    add("--web-processes", type=int, default=3, help="gunicorn sync workers (3)")
+    add("--web-processes", type=int, default=4, help="gunicorn sync workers (4, as bench-pipeline)")
     add("--ws-server", choices=["uvicorn", "daphne"], default="uvicorn")
     add("--worker-concurrency", type=int, default=2, help="Celery prefork children (2)")
     add("--database", default="vaultpay_rt_bench", help="dropped and recreated")
@@ -438,12 +438,22 @@ class Bench:
         reopened = 0
         stop = asyncio.Event()
 
-        async def churn() -> None:
+        reopening: dict[Socket, asyncio.Task] = {}
+
+        async def reopen(socket: Socket) -> None:
             nonlocal reopened
+            await socket.reopen()
+            reopened += 1
+            del reopening[socket]
+
+        async def churn() -> None:
+            """A reconnect is due every 1 / rate seconds, of a socket not already reopening."""
             while not stop.is_set():
                 await asyncio.sleep(1 / options.reconnects_per_second)
-                await self.rng.choice(sockets).reopen()
-                reopened += 1
+                socket = self.rng.choice(sockets)
+                if socket not in reopening:
+                    reopening[socket] = asyncio.create_task(reopen(socket))
+            await asyncio.gather(*reopening.values())
 
         churning = asyncio.create_task(churn())
         outcome = await self.load(
