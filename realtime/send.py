@@ -27,6 +27,8 @@ CLOSE_USER_DEACTIVATED = 4401
 # How long a publication may take before the caller stops waiting for it.
 PUBLISH_TIMEOUT_SECONDS = 5.0
 PUBLISH_CONCURRENCY = 16
+# Type of the envelope that carries several messages for one user (see `messages_send`).
+BATCH = "messages.batch"
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +41,8 @@ def user_group(user_id: object) -> str:
 
 def messages_send(*, messages: Iterable[tuple[object, dict[str, Any]]]) -> None:
     """Sends each (user id, message) to that user's sockets; one user's messages go out in
-    the order given, different users' concurrently. Returns once Redis holds them.
+    the order given (in one envelope, `messages.batch`, when there are several), different
+    users' concurrently. Returns once Redis holds them.
 
     Never raises: a failure (Redis down, a timeout) is logged and the messages are lost,
     which sockets repair from the database on their next message or ping. So it is safe in
@@ -70,9 +73,11 @@ async def _groups_send(by_group: dict[str, list[dict[str, Any]]]) -> None:
     gate = asyncio.Semaphore(PUBLISH_CONCURRENCY)
 
     async def in_order(group: str, messages: list[dict[str, Any]]) -> None:
+        # A user's messages of one publication travel as one channel-layer message: each
+        # channel-layer message costs the receiving process a few Redis round trips.
+        message = messages[0] if len(messages) == 1 else {"type": BATCH, "messages": messages}
         async with gate:
-            for message in messages:
-                await layer.group_send(group, message)
+            await layer.group_send(group, message)
 
     await asyncio.gather(*(in_order(group, msgs) for group, msgs in by_group.items()))
 
