@@ -30,6 +30,7 @@ import uvloop
 
 from loadtests import scenarios
 from loadtests.client import Client, Outcome
+from loadtests.cost import CostMeter
 from loadtests.cpu import CpuMeter
 from loadtests.report import Figure, Report, machine, outcome_line
 from loadtests.stack import ROOT, ServerConfig, Stack
@@ -96,13 +97,22 @@ class Bench:
         self.keys = scenarios.Keys()
         self.servers = servers_of(options)
         self.meter = CpuMeter(stack.sessions, options.database)
-        self.meter.start()
+        self.cost = CostMeter(stack)
+        self.measure()
 
-    def phase(self, name: str, line: str) -> None:
-        """Reports a phase's figures with the share of the machine other processes took
-        meanwhile, and starts measuring that share for the next phase."""
-        self.report.phase(name, f"{line}; other processes {self.meter.foreign_share():.0%}")
+    def measure(self) -> None:
+        """Starts measuring the CPU of the next phase."""
         self.meter.start()
+        self.cost.start()
+
+    def phase(self, name: str, line: str, requests: int = 0) -> None:
+        """Reports a phase's figures with the share of the machine other processes took
+        meanwhile and, given the phase's number of requests (or transfers), the CPU each part
+        of the stack spent per request; then starts measuring the next phase."""
+        cost = f"; {self.cost.per_request(requests)}" if requests else ""
+        share = self.meter.foreign_share()
+        self.report.phase(name, f"{line}{cost}; other processes {share:.0%}")
+        self.measure()
 
     def client(self) -> Client:
         # Enough connections for the widest phase (both directions of A<->B).
@@ -144,7 +154,7 @@ class Bench:
             async with self.client() as client:
                 warm = [scenarios.balance(u) for u in self.users[:200]]
                 await client.closed_loop(warm, clients=self.options.clients)
-                self.meter.start()
+                self.measure()
                 steady = await client.open_loop(
                     scenarios.uniform(self.users, paced, self.keys, self.rng),
                     rate=self.options.paced_rate,
@@ -153,6 +163,7 @@ class Bench:
                 self.phase(
                     f"accept, {config}, paced",
                     outcome_line(steady, offered=f"{self.options.paced_rate:.0f}/s open loop"),
+                    steady.ok,
                 )
                 accepted += steady.ok
                 # Without a count, more than any server here could take in the time allowed.
@@ -169,6 +180,7 @@ class Bench:
                 self.phase(
                     f"accept, {config}, capacity",
                     outcome_line(capacity, offered=f"{self.options.clients} clients"),
+                    capacity.ok,
                 )
                 accepted += capacity.ok
             self._accept_figures(config, capacity, steady)
@@ -201,13 +213,14 @@ class Bench:
         """Starts the workers on the PENDING backlog and times it to zero."""
         backlog = self.stack.pending_count()
         ready = self.stack.workers_start(concurrency=self.options.worker_concurrency)
-        self.meter.start()
+        self.measure()
         seconds = self.stack.wait_drained(timeout=300) - ready
         rate = backlog / seconds
         outcomes = self.stack.outcomes(key_prefix=f"{key_tag}-")
         self.phase(
             f"drain, {name}",
             f"{backlog:,} PENDING settled in {seconds:.2f}s = {rate:,.0f}/s; outcomes {outcomes}",
+            backlog,
         )
         return rate
 
@@ -232,7 +245,7 @@ class Bench:
                 scenarios.hot_receiver(self.users, receiver, self.keys),
                 clients=self.options.clients,
             )
-            self.phase("accept, all to one receiver", outcome_line(accepted))
+            self.phase("accept, all to one receiver", outcome_line(accepted), accepted.ok)
             rate = await self.drain("all to one receiver", "hr")
             after = await client.fetch_json(scenarios.balance(receiver))
         gained = _paise(after["balance"]) - _paise(before["balance"])
@@ -255,7 +268,7 @@ class Bench:
                 scenarios.hot_sender(self.hot_sender_user, self.users, count, self.keys, self.rng),
                 clients=self.options.clients,
             )
-            self.phase("accept, one sender to many", outcome_line(accepted))
+            self.phase("accept, one sender to many", outcome_line(accepted), accepted.ok)
             rate = await self.drain("one sender to many", "hs")
             after = await client.fetch_json(scenarios.balance(self.hot_sender_user))
         outcomes = self.stack.outcomes(key_prefix="hs-")
@@ -297,6 +310,7 @@ class Bench:
             f"{total:,} accepted in {sent - started:.2f}s, all settled after "
             f"{settled - started:.2f}s = {rate:,.0f}/s end to end; {outcomes}; "
             f"balances A {balances[0]}, B {balances[1]}",
+            total,
         )
         errors_text = ", ".join(f"{k} x{v}" for k, v in errors.items()) or "none"
         self.report.figure(
@@ -326,7 +340,7 @@ class Bench:
             outcome = await client.closed_loop(
                 requests[1:], clients=self.options.clients, on_response=count
             )
-        self.phase("replay, one key", outcome_line(outcome))
+        self.phase("replay, one key", outcome_line(outcome), outcome.ok)
         all_replays = first.ok == 1 and replayed == self.options.replays
         self.report.figure(
             Figure(
