@@ -31,6 +31,6 @@ class StatelessJwtScheme(SimpleJWTScheme):
     """The same bearer access token, verified from its signed claims without reading the user
     row (the transfer hot path). drf-spectacular needs a scheme name of its own for it."""
 
-    target_class = "rest_framework_simplejwt.authentication.JWTStatelessUserAuthentication"
+    target_class = "api.core.authentication.CachedJwtStatelessAuthentication"
     name = "jwtClaimsAuth"
     priority = 1  # over drf-spectacular's own extension for this class

@@ -1,11 +1,26 @@
+import functools
+
+from redis.commands.core import Script
 from rest_framework.throttling import ScopedRateThrottle
 
 from api.core.redis import redis_client
 
+# Counts a request in its window; the window's first request sets when the counter expires.
+WINDOW_COUNT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+
+
+@functools.cache
+def _window_count() -> Script:
+    return redis_client().register_script(WINDOW_COUNT)
+
 
 class ScopedCounterThrottle(ScopedRateThrottle):
-    """ScopedRateThrottle's scopes, rates and client keys, counted in fixed windows: one
-    pipelined INCR + EXPIRE in Redis per request.
+    """ScopedRateThrottle's scopes, rates and client keys, counted in fixed windows: one Redis
+    command per request (a script that counts and sets the window's expiry).
 
     DRF's sliding window reads and rewrites a pickled list of every request time in the window
     through the cache, which measured 0.8 ms of CPU per request on the transfer hot path. The
@@ -23,10 +38,7 @@ class ScopedCounterThrottle(ScopedRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
         now = self.timer()
         counter = f"vaultpay:{self.get_cache_key(request, view)}:{int(now // self.duration)}"
-        pipeline = redis_client().pipeline(transaction=False)
-        pipeline.incr(counter)
-        pipeline.expire(counter, self.duration)
-        count, _ = pipeline.execute()
+        count = _window_count()(keys=[counter], args=[self.duration])
         self.seconds_left = self.duration - now % self.duration
         return count <= self.num_requests
 

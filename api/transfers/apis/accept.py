@@ -12,8 +12,8 @@ from rest_framework.exceptions import APIException
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
+from api.core.authentication import CachedJwtStatelessAuthentication
 from api.core.exceptions import ApplicationError
 from api.core.fields import MoneyField
 from api.core.money import parse_paise
@@ -73,7 +73,7 @@ def _accept_headers(response: HttpResponse, payload: TransferPayload, created: b
 class TransferCreateApi(APIView):
     # The hot path trusts the signed token's claims instead of reading the user row; the
     # settler checks that both users are still active before money moves.
-    authentication_classes = [JWTStatelessUserAuthentication]
+    authentication_classes = [CachedJwtStatelessAuthentication]
     throttle_classes = [ScopedCounterThrottle]
     throttle_scope = "transfer"
 
@@ -99,7 +99,7 @@ class TransferCreateApi(APIView):
         if fields is None:
             return None
         try:
-            authenticated = JWTStatelessUserAuthentication().authenticate(request)
+            authenticated = CachedJwtStatelessAuthentication().authenticate(request)
             key = idempotency_key_parse(request.headers.get("Idempotency-Key"))
         except (APIException, ApplicationError):
             return None
