@@ -30,6 +30,7 @@ from api.accounts.models import Account
 from api.accounts.selectors import account_treasury_get, account_wallet_get
 from api.core.exceptions import ApplicationError
 from api.core.money import format_paise
+from api.core.transactions import on_commit_robust
 from api.transfers.accept_statement import accept_row
 from api.transfers.idempotency import transfer_fingerprint, welcome_idempotency_key
 from api.transfers.models import Event, LedgerEntry, Transfer
@@ -95,10 +96,8 @@ def transfer_create_pending(
             initiated_by_id=initiated_by_id,
         )
         if transfer is not None:
-            # robust: the commit stands even if Redis is down; the sweep wakes it later.
-            transaction.on_commit(
-                partial(partition_wake, partition=transfer.partition), robust=True
-            )
+            # Robust: the commit stands even if Redis is down; the sweep wakes it later.
+            on_commit_robust(partial(partition_wake, partition=transfer.partition))
             return transfer, True
     # Either the key is taken (the insert did nothing) or the request is invalid.
     existing = _transfer_by_key(sender=sender, idempotency_key=idempotency_key)
@@ -167,8 +166,7 @@ def transfer_accept_fast(
     if row is None or row["fingerprint"] != fingerprint:
         return None
     if row["created"]:
-        wake = partial(partition_wake, partition=row["partition"])
-        transaction.on_commit(wake, robust=True)
+        on_commit_robust(partial(partition_wake, partition=row["partition"]))
     payload = transfer_payload_of(
         public_id=row["uuid"],
         status=row["status"],
@@ -503,7 +501,7 @@ def _events_store(*, notices: dict[int, list[Transfer]], accounts: dict[int, Acc
                 )
             )
     Event.objects.bulk_create(events)
-    transaction.on_commit(partial(events_committed.send, sender=Event, events=events), robust=True)
+    on_commit_robust(partial(events_committed.send, sender=Event, events=events))
 
 
 @transaction.atomic(savepoint=False)

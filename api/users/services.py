@@ -21,6 +21,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from api.accounts.services import account_create_wallet
 from api.core.exceptions import ApplicationError
+from api.core.transactions import on_commit_robust
 from api.transfers.services import transfers_settle_pending_of_user, welcome_credit_grant
 from api.users import aadhaar as aadhaar_numbers
 from api.users.models import AadhaarRevealAudit, User
@@ -313,5 +314,5 @@ def user_deactivate(*, user: User) -> Deactivation:
     )
     failed = transfers_settle_pending_of_user(user=user)
     # Registered after settlement's own on_commit, so the FAILED events go out first.
-    transaction.on_commit(partial(user_sockets_close, user_ids=[user.pk]), robust=True)
+    on_commit_robust(partial(user_sockets_close, user_ids=[user.pk]))
     return Deactivation(tokens_revoked=len(revoked), transfers_failed=failed)

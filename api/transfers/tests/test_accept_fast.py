@@ -89,3 +89,23 @@ def test_unknown_fields_take_the_full_path_which_ignores_them(alice, bob):
 
     assert response.status_code == 202, response.content
     assert Transfer.objects.get(uuid=response.json()["id"]).amount == 100
+
+
+@pytest.mark.django_db(transaction=True)  # the wake runs after a real commit
+@pytest.mark.parametrize("body", [{}, {"currency": "INR"}], ids=["hot-path", "full-path"])
+def test_an_accept_stands_when_the_partition_cannot_be_woken(alice, bob, body, monkeypatch):
+    """Redis down after the commit: the transfer is stored and answered; the sweep wakes it."""
+
+    def redis_down(*, partition):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr("api.transfers.services.partition_wake", redis_down)
+    response = client_of(alice).post(
+        "/api/wallet/transfer/",
+        {"receiver_email": bob.user.email, "amount": "1.00", **body},
+        format="json",
+        headers={"Idempotency-Key": f"no-wake-{len(body)}"},
+    )
+
+    assert response.status_code == 202, response.content
+    assert Transfer.objects.get(uuid=response.json()["id"]).status == "PENDING"
