@@ -62,7 +62,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
     add("--latency-users", type=int, default=200, help="users with one socket each (200)")
-    add("--search-rates", default="100,200,300,400,500,600,800", help="open-loop rates tried")
+    add("--search-rates", default="25,50,100,200,300,400,600,800", help="open-loop rates tried")
     add("--search-seconds", type=float, default=5, help="seconds per search rate (5)")
     add("--measure-seconds", type=float, default=10, help="seconds per latency rate (10)")
     add("--fanout-users", type=int, default=250, help="users of the fan-out pool (250)")
