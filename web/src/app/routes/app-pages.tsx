@@ -1,0 +1,87 @@
+import { Link, useParams } from 'react-router';
+import { Card } from '@/components/ui/card';
+import { EmptyState } from '@/components/ui/states';
+import { useClientConfig } from '@/features/auth/api/get-client-config';
+import { ProfileCard } from '@/features/profile/components/profile-card';
+import { HistoryList } from '@/features/transfers/components/history-list';
+import { RecentActivity } from '@/features/transfers/components/recent-activity';
+import { SendMoneyForm } from '@/features/transfers/components/send-money-form';
+import { TransferDetail } from '@/features/transfers/components/transfer-detail';
+import { BalanceCard } from '@/features/wallet/components/balance-card';
+import { CashflowChart } from '@/features/wallet/components/cashflow-chart';
+import { Page } from './page';
+
+export function DashboardPage() {
+  return (
+    <Page
+      title="Home"
+      actions={
+        <Link
+          to="/send"
+          className="inline-flex min-h-11 items-center rounded-lg bg-brand-700 px-4 text-sm font-semibold text-white hover:bg-brand-800 focus-visible:outline-3 focus-visible:outline-offset-2 focus-visible:outline-brand-600"
+        >
+          Send money
+        </Link>
+      }
+    >
+      <div className="grid gap-4 md:grid-cols-2">
+        <BalanceCard />
+        <RecentActivity />
+      </div>
+      <CashflowChart />
+    </Page>
+  );
+}
+
+export function SendPage() {
+  const config = useClientConfig();
+  return (
+    <Page title="Send money">
+      <div className="grid gap-4 md:grid-cols-2">
+        <Card>
+          <SendMoneyForm maxAmount={config.data?.max_transfer_amount} />
+        </Card>
+        <BalanceCard />
+      </div>
+    </Page>
+  );
+}
+
+export function HistoryPage() {
+  return (
+    <Page title="History">
+      <Card>
+        <HistoryList />
+      </Card>
+    </Page>
+  );
+}
+
+export function TransferPage() {
+  const { id = '' } = useParams();
+  return (
+    <Page title="Transfer" actions={<Link to="/history" className="text-sm font-medium text-brand-700 underline">Back to history</Link>}>
+      <TransferDetail id={id} />
+    </Page>
+  );
+}
+
+export function ProfilePage() {
+  return (
+    <Page title="Profile">
+      <ProfileCard />
+    </Page>
+  );
+}
+
+export function NotFoundPage() {
+  return (
+    <Page title="Page not found">
+      <EmptyState title="There is nothing at this address.">
+        <Link to="/" className="mt-2 inline-block font-medium text-brand-700 underline">
+          Go home
+        </Link>
+      </EmptyState>
+    </Page>
+  );
+}
