@@ -132,6 +132,15 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.get("STATIC_ROOT") or RUN_DIR / "static"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The web app (web/): `npm run build` writes web/dist; its hashed assets are collected as static
+# files (/static/assets/...) and cached for good, index.html is served for client-side routes.
+SPA_DIST_DIR = BASE_DIR / "web" / "dist"
+SPA_INDEX_FILE = SPA_DIST_DIR / "index.html"
+STATICFILES_DIRS = [SPA_DIST_DIR] if SPA_DIST_DIR.is_dir() else []
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^/static/assets/.+-[0-9A-Za-z_-]{8}\.\w+$"
+# Demo mode lists the demo logins on the login page (GET /api/config/); local mode turns it on.
+DEMO_MODE = env.boolean("DEMO_MODE", False)
+
 # Contract section 2: request bodies are at most 64 KiB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 
