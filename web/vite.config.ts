@@ -29,6 +29,7 @@ export default defineConfig(({ command }) => ({
     setupFiles: ['./src/testing/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
     restoreMocks: true,
+    env: { VITE_API_URL: 'http://api.test' },
     testTimeout: 15000,
   },
 }));

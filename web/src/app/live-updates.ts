@@ -22,6 +22,8 @@ export function applyEvent(queryClient: QueryClient, event: SocketEvent): void {
   }
   const balance = BalanceUpdated.safeParse(event);
   if (balance.success) {
+    // A REST read still in flight may answer with an older balance after this; the balance
+    // query keeps the newer of the two by updated_at (newerBalance).
     queryClient.setQueryData(walletKeys.balance(), balance.data.balance);
   }
 }

@@ -1,3 +1,4 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/states';
@@ -7,6 +8,7 @@ import { HistoryList } from '@/features/transfers/components/history-list';
 import { RecentActivity } from '@/features/transfers/components/recent-activity';
 import { SendMoneyForm } from '@/features/transfers/components/send-money-form';
 import { TransferDetail } from '@/features/transfers/components/transfer-detail';
+import { walletKeys } from '@/features/wallet/api/keys';
 import { BalanceCard } from '@/features/wallet/components/balance-card';
 import { CashflowChart } from '@/features/wallet/components/cashflow-chart';
 import { Page } from './page';
@@ -35,11 +37,15 @@ export function DashboardPage() {
 
 export function SendPage() {
   const config = useClientConfig();
+  const queryClient = useQueryClient();
   return (
     <Page title="Send money">
       <div className="grid gap-4 md:grid-cols-2">
         <Card>
-          <SendMoneyForm maxAmount={config.data?.max_transfer_amount} />
+          <SendMoneyForm
+            maxAmount={config.data?.max_transfer_amount}
+            onSent={() => void queryClient.invalidateQueries({ queryKey: walletKeys.balance() })}
+          />
         </Card>
         <BalanceCard />
       </div>

@@ -17,7 +17,14 @@ const messages: Record<string, string> = {
   self_transfer: 'You cannot send money to yourself.',
 };
 
-export function SendMoneyForm({ maxAmount, makeKey }: { maxAmount?: string; makeKey?: () => string }) {
+type Props = {
+  maxAmount?: string;
+  /** Called once a payment is accepted (the balance's pending_out changes without an event). */
+  onSent?: () => void;
+  makeKey?: () => string;
+};
+
+export function SendMoneyForm({ maxAmount, onSent, makeKey }: Props) {
   const [values, setValues] = useState<Values>(empty);
   const [errors, setErrors] = useState<Errors>({});
   const [sentId, setSentId] = useState<string | null>(null);
@@ -46,7 +53,10 @@ export function SendMoneyForm({ maxAmount, makeKey }: { maxAmount?: string; make
     create.mutate(
       { receiver_email: email, amount: values.amount, note: values.note, idempotencyKey: paymentKey.current() },
       {
-        onSuccess: (transfer) => setSentId(transfer.id),
+        onSuccess: (transfer) => {
+          setSentId(transfer.id);
+          onSent?.();
+        },
         onError: (error) => {
           if (!isApiError(error)) return;
           const server: Errors = {};

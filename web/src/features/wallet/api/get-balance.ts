@@ -9,7 +9,16 @@ export async function getBalance(): Promise<Balance> {
   return (await apiRequest('/api/wallet/balance/', BalanceSchema)).data;
 }
 
-export const balanceQueryOptions = () => queryOptions({ queryKey: walletKeys.balance(), queryFn: getBalance });
+/** Keeps the newer of two balances: a REST answer that left the server before a socket event
+ * arrived must not put an older balance back on screen. */
+export function newerBalance(old: unknown, next: unknown): unknown {
+  const a = old as Balance | undefined;
+  const b = next as Balance;
+  return a && b && a.updated_at > b.updated_at ? a : b;
+}
+
+export const balanceQueryOptions = () =>
+  queryOptions({ queryKey: walletKeys.balance(), queryFn: getBalance, structuralSharing: newerBalance });
 
 /** The balance; socket events keep it fresh, and it polls every 3 s while the socket is down. */
 export function useBalance() {
