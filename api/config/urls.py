@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/users/", include("api.users.urls")),
     path("api/wallet/", include("api.transfers.urls")),
+    path("api/realtime/", include("realtime.urls")),
     path("admin/", admin.site.urls),
     # The web app at "/" and its client-side routes, plus GET /api/config/.
     path("", include("api.spa.urls")),
