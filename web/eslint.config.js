@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
 const features = ['auth', 'wallet', 'transfers', 'profile'];
 
 export default tseslint.config(
-  { ignores: ['dist', 'node_modules', 'test-results', 'playwright-report'] },
+  { ignores: ['dist', 'node_modules', 'test-results', 'playwright-report', '.e2e'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -45,9 +45,16 @@ for (const vp of viewports) {
     await page.getByLabel('Receiver’s email').fill('demo02@vaultpay.test');
     await page.getByLabel('Amount (₹)').fill('12.5');
     await page.getByLabel('Note (optional)').fill('chai');
+    await shot(page, 'send', vp.name);
     await page.getByRole('button', { name: 'Send money' }).click();
     await expect(page.getByTestId('transfer-result')).toHaveAttribute('data-status', 'SUCCESS');
-    await shot(page, 'send', vp.name);
+    await shot(page, 'send-success', vp.name);
+    await page.getByRole('button', { name: 'Send another payment' }).click();
+    await page.getByLabel('Receiver’s email').fill('demo03@vaultpay.test');
+    await page.getByLabel('Amount (₹)').fill('99999');
+    await page.getByRole('button', { name: 'Send money' }).click();
+    await expect(page.getByTestId('transfer-result')).toHaveAttribute('data-status', 'FAILED');
+    await shot(page, 'send-failed', vp.name);
 
     await page.getByRole('link', { name: 'History' }).click();
     await expect(page.getByTestId('history-row').first()).toBeVisible();

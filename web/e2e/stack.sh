@@ -11,9 +11,17 @@ export PATH="$ROOT/.venv/bin:$PATH"
 export PORT="${E2E_PORT:-8210}"
 export WS_PORT="$((PORT + 1))"
 export DJANGO_SETTINGS_MODULE=api.config.settings.local
-E2E_DB="${E2E_DATABASE_NAME:-vaultpay_web_e2e}"
-export DATABASE_URL="${E2E_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/$E2E_DB}"
-export REDIS_URL="${E2E_REDIS_URL:-redis://127.0.0.1:6379/5}"
+# Its own database (dropped and created each run): DATABASE_URL's name + "_e2e". Its own Redis
+# database: number 5 on REDIS_URL's server (6 when REDIS_URL itself uses 5).
+base_db="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/vaultpay}"
+export DATABASE_URL="${E2E_DATABASE_URL:-${base_db%%\?*}_e2e}"
+base_redis="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+redis_server="${base_redis%/}" redis_db=5
+if [[ "$base_redis" =~ ^(rediss?://[^/]+)/([0-9]+)$ ]]; then
+    redis_server="${BASH_REMATCH[1]}"
+    [[ "${BASH_REMATCH[2]}" == "5" ]] && redis_db=6
+fi
+export REDIS_URL="${E2E_REDIS_URL:-$redis_server/$redis_db}"
 export VAULTPAY_RUN_DIR="$ROOT/web/.e2e/run"
 export CONN_MAX_AGE=0
 export DEMO_MODE=1
@@ -37,7 +45,7 @@ stop() {
 }
 trap stop TERM INT EXIT
 
-echo "e2e: fresh database $E2E_DB, Redis $REDIS_URL"
+echo "e2e: fresh database ${DATABASE_URL##*/}, Redis database ${REDIS_URL##*/}"
 python - "$DATABASE_URL" <<'PY'
 import sys
 from urllib.parse import urlparse

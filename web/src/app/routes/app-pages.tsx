@@ -1,4 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
+import { lazy, Suspense } from 'react';
 import { Link, useParams } from 'react-router';
 import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/states';
@@ -10,8 +11,13 @@ import { SendMoneyForm } from '@/features/transfers/components/send-money-form';
 import { TransferDetail } from '@/features/transfers/components/transfer-detail';
 import { walletKeys } from '@/features/wallet/api/keys';
 import { BalanceCard } from '@/features/wallet/components/balance-card';
-import { CashflowChart } from '@/features/wallet/components/cashflow-chart';
+import { Loading } from '@/components/ui/spinner';
 import { Page } from './page';
+
+// Recharts is most of the bundle: load it with the dashboard, not before the login page.
+const CashflowChart = lazy(() =>
+  import('@/features/wallet/components/cashflow-chart').then((m) => ({ default: m.CashflowChart })),
+);
 
 export function DashboardPage() {
   return (
@@ -30,7 +36,9 @@ export function DashboardPage() {
         <BalanceCard />
         <RecentActivity />
       </div>
-      <CashflowChart />
+      <Suspense fallback={<Card><Loading label="Loading cash flow…" /></Card>}>
+        <CashflowChart />
+      </Suspense>
     </Page>
   );
 }

@@ -75,7 +75,7 @@ function ChartBody({ data }: { data: Cashflow }) {
             <Legend wrapperStyle={{ fontSize: 12 }} />
             <Bar dataKey="in" name="Money in" fill="#15803d" radius={[3, 3, 0, 0]} isAnimationActive={false} />
             <Bar dataKey="out" name="Money out" fill="#b91c1c" radius={[3, 3, 0, 0]} isAnimationActive={false} />
-            <Line dataKey="balance" name="Balance" stroke="#0f766e" strokeWidth={2} dot={false} type="monotone" isAnimationActive={false} />
+            <Line dataKey="balance" name="Balance" stroke="#0f766e" strokeWidth={2} dot={false} type="linear" isAnimationActive={false} />
           </ComposedChart>
         </ResponsiveContainer>
       </div>
