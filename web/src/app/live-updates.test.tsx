@@ -1,5 +1,6 @@
 import { act, screen, waitFor } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
+import { TransferStatusPanel } from '@/features/transfers/components/transfer-status';
 import { BalanceCard } from '@/features/wallet/components/balance-card';
 import { authStore } from '@/lib/auth-store';
 import { liveStatusStore } from '@/lib/live-status';
@@ -122,6 +123,32 @@ describe('polling fallback', () => {
       act(() => liveStatusStore.set('reconnecting'));
       await act(() => vi.advanceTimersByTimeAsync(3000));
       await waitFor(() => expect(calls).toBe(4));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('polls a PENDING transfer while the socket is down, and stops once it is settled', async () => {
+    let calls = 0;
+    server.use(
+      http.get(`${API}/api/wallet/transfers/:id/`, () => {
+        calls += 1;
+        return HttpResponse.json(
+          calls < 3 ? transfer() : transfer({ status: 'SUCCESS', settled_at: '2026-11-25T09:30:05.000000Z' }),
+        );
+      }),
+    );
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      liveStatusStore.set('reconnecting');
+      renderWithProviders(<TransferStatusPanel id={transfer().id} />);
+      expect(await screen.findByTestId('transfer-result')).toHaveAttribute('data-status', 'PENDING');
+      await act(() => vi.advanceTimersByTimeAsync(3000));
+      await act(() => vi.advanceTimersByTimeAsync(3000));
+      await waitFor(() => expect(screen.getByTestId('transfer-result')).toHaveAttribute('data-status', 'SUCCESS'));
+      expect(calls).toBe(3);
+      await act(() => vi.advanceTimersByTimeAsync(10_000));
+      expect(calls).toBe(3);
     } finally {
       vi.useRealTimers();
     }

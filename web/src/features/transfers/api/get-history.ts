@@ -1,5 +1,7 @@
 import { infiniteQueryOptions, useInfiniteQuery } from '@tanstack/react-query';
+import { env } from '@/config/env';
 import { apiRequest } from '@/lib/api-client';
+import { usePollWhileOffline } from '@/lib/live-status';
 import { transferKeys } from './keys';
 import { HistoryPageSchema, type HistoryFilters, type HistoryPage } from './schemas';
 
@@ -25,6 +27,12 @@ export const historyQueryOptions = (filters: HistoryFilters, pageSize = 20) =>
     getNextPageParam: (last) => cursorOf(last.next),
   });
 
+/** History; while it lists PENDING transfers and the socket is down it polls every 3 s. */
 export function useHistory(filters: HistoryFilters, pageSize = 20) {
-  return useInfiniteQuery(historyQueryOptions(filters, pageSize));
+  const poll = usePollWhileOffline(env.pollIntervalMs);
+  return useInfiniteQuery({
+    ...historyQueryOptions(filters, pageSize),
+    refetchInterval: (query) =>
+      query.state.data?.pages.some((p) => p.results.some((r) => r.status === 'PENDING')) ? poll : false,
+  });
 }
