@@ -1,5 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { apiRequest, isApiError } from '@/lib/api-client';
+import { laterTransfer } from './get-transfer';
 import { transferKeys } from './keys';
 import { TransferSchema, type Transfer } from './schemas';
 
@@ -32,7 +33,10 @@ export function useCreateTransfer() {
     retry: (failureCount, error) => failureCount < TRANSFER_RETRIES && isApiError(error) && error.retryable,
     retryDelay: (attempt) => Math.min(300 * 2 ** attempt, 3000),
     onSuccess: (transfer) => {
-      queryClient.setQueryData(transferKeys.detail(transfer.id), transfer);
+      // The settling event may have come over the socket before this answer: keep the later state.
+      queryClient.setQueryData(transferKeys.detail(transfer.id), (old: Transfer | undefined) =>
+        laterTransfer(old, transfer) as Transfer,
+      );
       void queryClient.invalidateQueries({ queryKey: transferKeys.lists() });
     },
   });

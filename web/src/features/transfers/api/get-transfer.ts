@@ -9,8 +9,16 @@ export async function getTransfer(id: string): Promise<Transfer> {
   return (await apiRequest(`/api/wallet/transfers/${encodeURIComponent(id)}/`, TransferSchema)).data;
 }
 
+/** A transfer leaves PENDING once and never goes back: an answer that left the server before
+ * the settling event arrived must not show PENDING again. */
+export function laterTransfer(old: unknown, next: unknown): unknown {
+  const a = old as Transfer | undefined;
+  const b = next as Transfer;
+  return a && b && a.status !== 'PENDING' && b.status === 'PENDING' ? a : b;
+}
+
 export const transferQueryOptions = (id: string) =>
-  queryOptions({ queryKey: transferKeys.detail(id), queryFn: () => getTransfer(id) });
+  queryOptions({ queryKey: transferKeys.detail(id), queryFn: () => getTransfer(id), structuralSharing: laterTransfer });
 
 /** A transfer; while it is PENDING and the socket is down it polls every 3 s. */
 export function useTransfer(id: string) {

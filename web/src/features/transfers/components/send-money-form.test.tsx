@@ -110,3 +110,21 @@ describe('SendMoneyForm', () => {
     expect(await screen.findByTestId('failure-reason')).toHaveTextContent('Not enough money in the wallet');
   });
 });
+
+describe('a settling event that arrives before the 202', () => {
+  it('is not overwritten by the PENDING answer', async () => {
+    let respond!: () => void;
+    const answered = new Promise<void>((r) => (respond = r));
+    recordTransfers(async () => {
+      await answered;
+      return HttpResponse.json(transfer(), { status: 202 });
+    });
+    const { queryClient } = renderWithProviders(<SendMoneyForm makeKey={makeKey} />);
+    const user = await fillForm();
+    await user.click(screen.getByRole('button', { name: 'Send money' }));
+    const settled = transfer({ status: 'SUCCESS', settled_at: '2026-11-25T09:30:01.000000Z' });
+    queryClient.setQueryData(['transfers', 'detail', settled.id], settled);
+    respond();
+    expect(await screen.findByTestId('transfer-result')).toHaveAttribute('data-status', 'SUCCESS');
+  });
+});
