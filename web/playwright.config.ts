@@ -2,7 +2,9 @@ import { defineConfig } from '@playwright/test';
 
 // Debian's Chromium (apt-get install chromium), never a downloaded browser. The stack under
 // test is the real one (e2e/stack.sh), on ports 8210-8211 unless E2E_PORT says otherwise.
+// E2E_BASE_URL points the run at a stack that is already running (for example `make run`).
 const port = Number(process.env.E2E_PORT ?? 8210);
+const external = process.env.E2E_BASE_URL;
 
 export default defineConfig({
   testDir: './e2e',
@@ -14,7 +16,7 @@ export default defineConfig({
   reporter: [['list']],
   outputDir: './test-results',
   use: {
-    baseURL: `http://127.0.0.1:${port}`,
+    baseURL: external ?? `http://127.0.0.1:${port}`,
     browserName: 'chromium',
     headless: true,
     launchOptions: {
@@ -32,13 +34,15 @@ export default defineConfig({
     navigationTimeout: 30_000,
     trace: 'retain-on-failure',
   },
-  webServer: {
-    command: 'bash e2e/stack.sh',
-    url: `http://127.0.0.1:${port}/readyz`,
-    timeout: 240_000,
-    reuseExistingServer: false,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
-  },
+  webServer: external
+    ? undefined
+    : {
+        command: 'bash e2e/stack.sh',
+        url: `http://127.0.0.1:${port}/readyz`,
+        timeout: 240_000,
+        reuseExistingServer: false,
+        stdout: 'pipe',
+        stderr: 'pipe',
+        gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
+      },
 });

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
 import { verhoeffCheckDigit } from '../src/lib/aadhaar';
 
@@ -76,4 +78,19 @@ export async function recordAttribute(page: Page, name: string, selector: string
 
 export async function recorded(page: Page, name: string): Promise<string[]> {
   return page.evaluate((name) => (window as unknown as Record<string, string[]>)[name] ?? [], name);
+}
+
+/**
+ * Runs `body` with the stack's Celery worker paused (SIGSTOP), so transfers stay PENDING until
+ * it resumes. Only for the stack that e2e/stack.sh started.
+ */
+export async function withSettlementPaused(body: () => Promise<void>): Promise<void> {
+  const pidFile = fileURLToPath(new URL('../.e2e/worker.pid', import.meta.url));
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await body();
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
 }

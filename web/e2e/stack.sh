@@ -11,17 +11,12 @@ export PATH="$ROOT/.venv/bin:$PATH"
 export PORT="${E2E_PORT:-8210}"
 export WS_PORT="$((PORT + 1))"
 export DJANGO_SETTINGS_MODULE=api.config.settings.local
-# Its own database (dropped and created each run): DATABASE_URL's name + "_e2e". Its own Redis
-# database: number 5 on REDIS_URL's server (6 when REDIS_URL itself uses 5).
+# Its own database (dropped and created each run): DATABASE_URL's name + "_e2e". Redis: the
+# database REDIS_URL names (flushed at start; pytest has finished with it by then), or number 5
+# when REDIS_URL is unset. Its Celery queue must not be shared with another stack's workers.
 base_db="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/vaultpay}"
 export DATABASE_URL="${E2E_DATABASE_URL:-${base_db%%\?*}_e2e}"
-base_redis="${REDIS_URL:-redis://127.0.0.1:6379/0}"
-redis_server="${base_redis%/}" redis_db=5
-if [[ "$base_redis" =~ ^(rediss?://[^/]+)/([0-9]+)$ ]]; then
-    redis_server="${BASH_REMATCH[1]}"
-    [[ "${BASH_REMATCH[2]}" == "5" ]] && redis_db=6
-fi
-export REDIS_URL="${E2E_REDIS_URL:-$redis_server/$redis_db}"
+export REDIS_URL="${E2E_REDIS_URL:-${REDIS_URL:-redis://127.0.0.1:6379/5}}"
 export VAULTPAY_RUN_DIR="$ROOT/web/.e2e/run"
 export CONN_MAX_AGE=0
 export DEMO_MODE=1
@@ -63,8 +58,10 @@ redis-cli -u "$REDIS_URL" flushdb >/dev/null
 python manage.py migrate --noinput -v0
 python manage.py collectstatic --noinput -v0
 
-celery -A api.config.celery worker --loglevel INFO --concurrency 1 >"$LOGS/worker.log" 2>&1 &
+# One process (solo pool), so a test can pause settlement with SIGSTOP and see PENDING for sure.
+celery -A api.config.celery worker --loglevel INFO --pool solo >"$LOGS/worker.log" 2>&1 &
 pids+=($!)
+echo $! >"$ROOT/web/.e2e/worker.pid"
 celery -A api.config.celery beat --loglevel INFO --schedule "$VAULTPAY_RUN_DIR/celerybeat-schedule" >"$LOGS/beat.log" 2>&1 &
 pids+=($!)
 python -m uvicorn api.config.asgi:application --host 127.0.0.1 --port "$WS_PORT" --lifespan off >"$LOGS/ws.log" 2>&1 &
