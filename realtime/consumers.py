@@ -46,6 +46,13 @@ class EventMessage(TypedDict):
     seq: int
 
 
+class BatchMessage(TypedDict):
+    """Several messages for this user from one publication, in order (see realtime.send)."""
+
+    type: Literal["messages.batch"]
+    messages: list[EventMessage]
+
+
 class SocketsCloseMessage(TypedDict):
     type: Literal["sockets.close"]
     code: int
@@ -121,6 +128,10 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
 
     async def balance_updated(self, message: EventMessage) -> None:
         await self._deliver(message)
+
+    async def messages_batch(self, batch: BatchMessage) -> None:
+        for message in batch["messages"]:
+            await self.dispatch(message)
 
     async def sockets_close(self, message: SocketsCloseMessage) -> None:
         """The user was deactivated."""
