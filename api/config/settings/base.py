@@ -242,7 +242,10 @@ CHANNEL_LAYERS = channel_layers(REDIS_URL)
 # Realtime (contract section 5). REST stays on the WSGI server on PORT; WebSockets are served
 # by the ASGI server on WS_PORT (Procfile `ws`). The ticket endpoint answers the absolute URL
 # to open: WS_PUBLIC_URL when set (behind a reverse proxy), else ws://<request host>:WS_PORT.
-HTTP_PORT = env.integer("PORT", 8000)
+# HTTP_PORT, when set, is the web app's port for the ws process: process managers such as
+# honcho give every process a PORT of its own, so under `make run` the ws process's PORT is
+# not the port the pages come from (and their Origin would be refused).
+HTTP_PORT = env.integer("HTTP_PORT", env.integer("PORT", 8000))
 WS_PORT = env.integer("WS_PORT", HTTP_PORT + 1)
 WS_PUBLIC_URL = env.get("WS_PUBLIC_URL")
 REALTIME_TICKET_TTL_SECONDS = 30
