@@ -153,6 +153,26 @@ test('a double-clicked send creates exactly one transfer', async ({ request }) =
   await expect(pageB.getByTestId('balance')).toHaveText('₹1,160.00');
 });
 
+test('history loads the next page as it scrolls (infinite scroll over the cursor API)', async ({ request }) => {
+  const token = await apiToken(request, alice);
+  for (let i = 1; i <= 22; i += 1) {
+    const response = await request.post('/api/wallet/transfer/', {
+      headers: { Authorization: `Bearer ${token}`, 'Idempotency-Key': `e2e-scroll-${alice.email}-${i}` },
+      data: { receiver_email: bob.email, amount: '1.00', note: `scroll ${i}` },
+    });
+    expect(response.status()).toBe(202);
+  }
+  await expect(pageB.getByTestId('balance')).toHaveText('₹1,182.00');
+  await pageB.getByRole('link', { name: 'History' }).click();
+  const rows = pageB.getByTestId('history-row');
+  await expect(rows).toHaveCount(20);
+  await rows.last().scrollIntoViewIfNeeded();
+  await pageB.mouse.wheel(0, 4000);
+  await expect(rows).toHaveCount(25); // 22 + 150.00 + 10.00 + the welcome credit
+  await expect(pageB.getByText('That is everything.')).toBeVisible();
+  await expect(rows.last()).toContainText('From VaultPay');
+});
+
 test('the profile shows only the masked Aadhaar until it is revealed with the right password', async () => {
   await pageA.getByRole('link', { name: 'Profile' }).click();
   const aadhaar = pageA.getByTestId('aadhaar');

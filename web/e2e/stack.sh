@@ -35,6 +35,7 @@ done
 pids=()
 stop() {
     trap - TERM INT EXIT
+    rm -f "$ROOT/web/.e2e/worker.pid"
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     wait || true
 }
