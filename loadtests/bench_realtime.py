@@ -6,8 +6,8 @@ Phases, each printing its figures as it goes:
   connect    the latency pool's sockets (one per user) and the fan-out pool's (several per
              user) are opened with tickets from the REST API.
   search     open loops at rising rates for a few seconds each: the highest rate at which
-             every transfer is accepted (no error, none dropped) and its SUCCESS reaches the
-             sender's socket with p99 under a second is the sustained rate.
+             every transfer is accepted (at least 95 % of the offered rate, no error, none
+             dropped) and its SUCCESS reaches the sender's socket is the sustained rate.
   latency    POST -> `transfer.updated` SUCCESS on the sender's socket (from the moment the
              POST was due, so a stalled server cannot hide queueing): p50/p95/p99 at 50/s,
              at half the sustained rate and at the sustained rate.
@@ -62,7 +62,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
     add("--latency-users", type=int, default=200, help="users with one socket each (200)")
-    add("--search-rates", default="100,200,300,400,500,600,800", help="open-loop rates tried")
+    add("--search-rates", default="25,50,100,200,300,400,600,800", help="open-loop rates tried")
     add("--search-seconds", type=float, default=5, help="seconds per search rate (5)")
     add("--measure-seconds", type=float, default=10, help="seconds per latency rate (10)")
     add("--fanout-users", type=int, default=250, help="users of the fan-out pool (250)")
@@ -351,8 +351,7 @@ class Bench:
                 not outcome["errors"]
                 and not outcome["dropped"]
                 and not outcome["missing"]
-                and outcome["rate"] >= 0.97 * rate
-                and percentile(latencies, 99) < 1.0
+                and outcome["rate"] >= 0.95 * rate
             )
             if not kept_up:
                 break
@@ -394,7 +393,8 @@ class Bench:
             await self.settle_down()
         self.report.figure(
             Figure(
-                "Sustained rate (accepted without error or drop, SUCCESS delivered, p99 < 1 s)",
+                "Sustained rate (>= 95 % of the offered rate accepted, no error or drop, every "
+                "SUCCESS delivered)",
                 f"{sustained:.0f}/s (of the rates tried: {self.options.search_rates})",
             )
         )
