@@ -11,6 +11,8 @@ export PORT="${PORT:-8000}"
 # WebSockets are served by the ASGI server on the next port; the ticket endpoint tells
 # clients where (see README, "Realtime").
 export WS_PORT="${WS_PORT:-$((PORT + 1))}"
+# honcho hands each process a PORT of its own; the ws process learns the pages' port here.
+export HTTP_PORT="$PORT"
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-api.config.settings.local}"
 export VAULTPAY_RUN_DIR="${VAULTPAY_RUN_DIR:-$PWD/.run}"
 mkdir -p "$VAULTPAY_RUN_DIR"

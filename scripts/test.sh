@@ -43,8 +43,28 @@ ensure_redis() {
     wait_for Redis redis-cli -h 127.0.0.1 -p 6379 ping
 }
 
+# The web app's checks need its npm packages and, for the end-to-end run, Debian's Chromium
+# (never a browser download: PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD, and no `playwright install`).
+ensure_web_packages() {
+    command -v npm >/dev/null || die "npm is missing: install Node.js 20.19 or newer with npm."
+    if [[ ! -f web/node_modules/.package-lock.json || web/package-lock.json -nt web/node_modules/.package-lock.json ]]; then
+        say "web: npm ci"
+        (cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+    fi
+}
+
+ensure_chromium() {
+    [[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]] && return
+    say "Installing Debian's Chromium for the end-to-end run"
+    local sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium >/dev/null \
+        || die "Chromium is missing: apt-get install chromium (or set CHROMIUM_PATH)."
+}
+
 ensure_postgres
 ensure_redis
+ensure_web_packages
 
 say "ruff: lint and format"
 ruff check .
@@ -53,6 +73,8 @@ say "import-linter: dependency directions"
 lint-imports
 say "OpenAPI schema validates"
 python manage.py spectacular --validate --fail-on-warn --file /dev/null
+say "web: eslint (with feature import boundaries) and tsc --noEmit (strict)"
+(cd web && npm run --silent lint && npm run --silent typecheck)
 
 [[ "${1:-}" == "--lint-only" ]] && exit 0
 
@@ -62,4 +84,11 @@ pytest --create-db "${@}" || status=$?
 if [[ $status -eq 5 ]]; then
     die "pytest collected no tests"
 fi
+
+say "web: vitest (components, API client, live socket)"
+(cd web && npm test) || status=1
+
+ensure_chromium
+say "web: end to end in Chromium against the real stack (its own database and Redis db)"
+(cd web && npm run --silent build >/dev/null && npm run e2e) || status=1
 exit $status

@@ -133,6 +133,15 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.get("STATIC_ROOT") or RUN_DIR / "static"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The web app (web/): `npm run build` writes web/dist; its hashed assets are collected as static
+# files (/static/assets/...) and cached for good, index.html is served for client-side routes.
+SPA_DIST_DIR = BASE_DIR / "web" / "dist"
+SPA_INDEX_FILE = SPA_DIST_DIR / "index.html"
+STATICFILES_DIRS = [SPA_DIST_DIR] if SPA_DIST_DIR.is_dir() else []
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^/static/assets/.+-[0-9A-Za-z_-]{8}\.\w+$"
+# Demo mode lists the demo logins on the login page (GET /api/config/); local mode turns it on.
+DEMO_MODE = env.boolean("DEMO_MODE", False)
+
 # Contract section 2: request bodies are at most 64 KiB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 
@@ -234,7 +243,10 @@ CHANNEL_LAYERS = channel_layers(REDIS_URL)
 # Realtime (contract section 5). REST stays on the WSGI server on PORT; WebSockets are served
 # by the ASGI server on WS_PORT (Procfile `ws`). The ticket endpoint answers the absolute URL
 # to open: WS_PUBLIC_URL when set (behind a reverse proxy), else ws://<request host>:WS_PORT.
-HTTP_PORT = env.integer("PORT", 8000)
+# HTTP_PORT, when set, is the web app's port for the ws process: process managers such as
+# honcho give every process a PORT of its own, so under `make run` the ws process's PORT is
+# not the port the pages come from (and their Origin would be refused).
+HTTP_PORT = env.integer("HTTP_PORT", env.integer("PORT", 8000))
 WS_PORT = env.integer("WS_PORT", HTTP_PORT + 1)
 WS_PUBLIC_URL = env.get("WS_PUBLIC_URL")
 REALTIME_TICKET_TTL_SECONDS = 30

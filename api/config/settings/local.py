@@ -11,3 +11,6 @@ AADHAAR_KEYS = env.local_secret("AADHAAR_KEYS")
 AADHAAR_INDEX_KEY = env.local_secret("AADHAAR_INDEX_KEY")
 
 DATABASES = {"default": database(None)}
+
+# `make run` is the demo: the login page lists the demo logins (DEMO_MODE=0 hides them).
+DEMO_MODE = env.boolean("DEMO_MODE", True)

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import { verhoeffCheckDigit } from '../src/lib/aadhaar';
+
+export type Person = { email: string; password: string; full_name: string; aadhaar: string };
+
+let serial = 0;
+
+/** A fresh person with a valid, random Aadhaar number. */
+export function newPerson(name: string): Person {
+  serial += 1;
+  const stamp = `${Date.now().toString(36)}${serial}`;
+  const body = `${2 + Math.floor(Math.random() * 8)}${String(Math.floor(Math.random() * 1e10)).padStart(10, '0')}`;
+  return {
+    email: `${name.toLowerCase().replace(/\W+/g, '.')}.${stamp}@e2e.test`,
+    password: 'walnut-harbour-1729',
+    full_name: name,
+    aadhaar: body + verhoeffCheckDigit(body),
+  };
+}
+
+export function grouped(aadhaar: string): string {
+  return aadhaar.replace(/(\d{4})(?=\d)/g, '$1 ');
+}
+
+export async function registerViaApi(request: APIRequestContext, person: Person): Promise<void> {
+  const response = await request.post('/api/users/register/', {
+    data: { email: person.email, password: person.password, full_name: person.full_name, aadhaar: person.aadhaar },
+  });
+  expect(response.status(), await response.text()).toBe(201);
+}
+
+export async function apiToken(request: APIRequestContext, person: Person): Promise<string> {
+  const response = await request.post('/api/users/login/', { data: { email: person.email, password: person.password } });
+  expect(response.status()).toBe(200);
+  return ((await response.json()) as { access: string }).access;
+}
+
+export async function loginViaUi(page: Page, person: Person): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(person.email);
+  await page.getByLabel('Password').fill(person.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('heading', { name: 'Home', level: 1 })).toBeVisible();
+}
+
+export async function waitLive(page: Page): Promise<void> {
+  await expect(page.locator('[data-live]')).toHaveAttribute('data-live', 'live');
+}
+
+/**
+ * Records, in the page, every value an attribute takes on elements matching `selector`
+ * (however briefly), so a test can assert a sequence like PENDING -> SUCCESS without racing it.
+ */
+export async function recordAttribute(page: Page, name: string, selector: string, attribute: string): Promise<void> {
+  await page.evaluate(
+    ({ name, selector, attribute }) => {
+      const w = window as unknown as Record<string, string[]>;
+      const seen: string[] = (w[name] = []);
+      const note = () => {
+        document.querySelectorAll(selector).forEach((el) => {
+          const v = el.getAttribute(attribute);
+          if (v !== null && seen[seen.length - 1] !== v) seen.push(v);
+        });
+      };
+      new MutationObserver(note).observe(document.body, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+        attributeFilter: [attribute],
+      });
+      note();
+    },
+    { name, selector, attribute },
+  );
+}
+
+export async function recorded(page: Page, name: string): Promise<string[]> {
+  return page.evaluate((name) => (window as unknown as Record<string, string[]>)[name] ?? [], name);
+}
+
+/**
+ * Runs `body` with the stack's Celery worker paused (SIGSTOP), so transfers stay PENDING until
+ * it resumes. Only for the stack that e2e/stack.sh started.
+ */
+export async function withSettlementPaused(body: () => Promise<void>): Promise<void> {
+  if (process.env.E2E_BASE_URL) {
+    // A stack this run did not start: its worker cannot be paused.
+    await body();
+    return;
+  }
+  const pidFile = fileURLToPath(new URL('../.e2e/worker.pid', import.meta.url));
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('celery')) {
+    throw new Error(`process ${pid} is not the stack's Celery worker`);
+  }
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await body();
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+}

@@ -1,0 +1,8 @@
+import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
+import { useState, type ReactNode } from 'react';
+import { makeQueryClient } from '@/lib/query-client';
+
+export function AppProvider({ children, queryClient }: { children: ReactNode; queryClient?: QueryClient }) {
+  const [client] = useState(() => queryClient ?? makeQueryClient());
+  return <QueryClientProvider client={client}>{children}</QueryClientProvider>;
+}

@@ -1,0 +1,4 @@
+export const authKeys = {
+  all: ['auth'] as const,
+  config: () => [...authKeys.all, 'config'] as const,
+};

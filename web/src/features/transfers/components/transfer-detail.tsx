@@ -1,0 +1,50 @@
+import { Card } from '@/components/ui/card';
+import { Money } from '@/components/ui/money';
+import { Loading } from '@/components/ui/spinner';
+import { ErrorState } from '@/components/ui/states';
+import { StatusBadge } from '@/components/ui/status-badge';
+import { isApiError } from '@/lib/api-client';
+import { formatDateTime } from '@/lib/dates';
+import { useTransfer } from '../api/get-transfer';
+import { failureReason } from '../api/schemas';
+
+export function TransferDetail({ id }: { id: string }) {
+  const transfer = useTransfer(id);
+  if (transfer.isPending) return <Loading label="Loading the transfer…" />;
+  if (transfer.isError) {
+    const notFound = isApiError(transfer.error) && transfer.error.status === 404;
+    return (
+      <ErrorState
+        message={notFound ? 'There is no transfer with this id that you can see.' : transfer.error.message}
+        onRetry={notFound ? undefined : () => void transfer.refetch()}
+      />
+    );
+  }
+  const t = transfer.data;
+  const party = (p: typeof t.sender) => (p.email ? `${p.full_name} (${p.email})` : p.full_name);
+  return (
+    <Card aria-labelledby="transfer-heading" data-testid="transfer-detail" data-status={t.status}>
+      <div className="flex items-start justify-between gap-2">
+        <h2 id="transfer-heading" className="text-3xl font-bold">
+          <Money amount={t.amount} />
+        </h2>
+        <StatusBadge status={t.status} />
+      </div>
+      {t.status === 'FAILED' && <p className="mt-2 text-sm text-red-800">{failureReason(t.failure_code)}</p>}
+      <dl className="mt-4 grid grid-cols-1 gap-3 text-sm sm:grid-cols-[10rem_1fr]">
+        <dt className="text-slate-600">From</dt>
+        <dd className="break-words">{party(t.sender)}</dd>
+        <dt className="text-slate-600">To</dt>
+        <dd className="break-words">{party(t.receiver)}</dd>
+        <dt className="text-slate-600">Note</dt>
+        <dd>{t.note || '—'}</dd>
+        <dt className="text-slate-600">Created</dt>
+        <dd>{formatDateTime(t.created_at)}</dd>
+        <dt className="text-slate-600">Settled</dt>
+        <dd>{formatDateTime(t.settled_at)}</dd>
+        <dt className="text-slate-600">Reference</dt>
+        <dd className="font-mono text-xs break-all">{t.id}</dd>
+      </dl>
+    </Card>
+  );
+}
