@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint clean bench-pipeline
+.PHONY: run test install lint clean bench-pipeline loadtest
 
 run: install  ## Set up what is missing and run API, worker and beat (Ctrl-C stops all)
 	@scripts/run.sh
@@ -18,6 +18,18 @@ lint: install  ## ruff, import contracts and OpenAPI checks only
 
 bench-pipeline: install  ## Benchmark the transfer pipeline (~6 min); writes loadtests/results/pipeline.md
 	@$(VENV)/bin/python -m loadtests.bench_pipeline $(BENCH_ARGS)
+
+# make loadtest SCENARIO=uniform RATE=50 DURATION=30 [USERS=1000 SOCKETS=5 NAME=...
+#   LOADTEST_PORT=8300 LOADTEST_URL=http://... LOADTEST_ARGS="..."]: starts PostgreSQL and
+#   Redis if down, then the stack; provisions, runs locust, audits (loadtests/README.md).
+SCENARIO ?= uniform
+RATE ?= 50
+DURATION ?= 30
+loadtest: install  ## One locust scenario end to end; writes loadtests/results/<scenario>.md
+	@scripts/loadtest.sh --scenario "$(SCENARIO)" --rate "$(RATE)" --duration "$(DURATION)" \
+		$(if $(USERS),--users "$(USERS)") $(if $(SOCKETS),--sockets "$(SOCKETS)") \
+		$(if $(NAME),--name "$(NAME)") $(if $(LOADTEST_PORT),--port "$(LOADTEST_PORT)") \
+		$(if $(LOADTEST_URL),--url "$(LOADTEST_URL)") $(LOADTEST_ARGS)
 
 install: $(STAMP)
 
