@@ -81,7 +81,7 @@ def transport_kind(error: BaseException) -> str:
 def judge(response, check) -> str | None:
     """What is wrong with an answer (None when nothing): no answer at all, a 5xx (counted
     apart: it fails the run), or whatever the scenario's `check` finds in the content."""
-    if getattr(response, "error", None) is not None or not response.status_code:
+    if not response.status_code:  # no answer; `error` is also set for a 4xx or 5xx
         kind = transport_kind(response.error)
         TALLY.transport_errors[kind] += 1
         return kind

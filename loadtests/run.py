@@ -266,17 +266,7 @@ class Run:
             return list(csv.DictReader(file))
 
     def balance(self, role: str) -> str:
-        token = next(
-            u["access"]
-            for u in self.population["users"]
-            if u["email"] == self.population["roles"][role]
-        )
-        response = requests.get(
-            f"{self.url}/api/wallet/balance/",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
-        )
-        return response.json()["balance"]
+        return self.stack.balance(email=self.population["roles"][role])
 
     def figures(self) -> None:
         options, summary, report = self.options, self.summary, self.report

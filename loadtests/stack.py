@@ -208,6 +208,17 @@ class Stack:
             )
             return dict(cursor.fetchall())
 
+    def balance(self, *, email: str) -> str:
+        """A wallet's balance as the API writes it (`"125.50"`)."""
+        with self.observer().cursor() as cursor:
+            cursor.execute(
+                "SELECT a.balance FROM accounts_account a JOIN users_user u ON u.id = a.user_id "
+                "WHERE u.email = %s",
+                [email],
+            )
+            paise = cursor.fetchone()[0]
+        return f"{paise // 100}.{paise % 100:02d}"
+
     def timeline(self, *, key_prefix: str) -> dict:
         """Of the transfers whose keys start with `key_prefix`: how many, the first accept,
         the last accept and the last settlement (database clock, seconds)."""
