@@ -26,5 +26,5 @@ RUN DJANGO_SETTINGS_MODULE=api.config.settings.local VAULTPAY_RUN_DIR=/tmp/build
     python manage.py collectstatic --noinput -v0 && rm -rf /tmp/build
 RUN useradd --create-home vaultpay && mkdir -p /app/.run && chown vaultpay /app/.run
 USER vaultpay
-EXPOSE 8000
+EXPOSE 8000 8001
 CMD ["sh", "-c", "gunicorn api.config.wsgi --bind $HOST:$PORT --workers ${WEB_CONCURRENCY:-3}"]

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: the whole stack on http://127.0.0.1:$PORT/ (API, Celery worker, Celery beat).
+# `make run`: the whole stack on http://127.0.0.1:$PORT/ (API, WebSockets on $WS_PORT, Celery
+# worker, Celery beat).
 # Embedded default: SQLite in WAL mode and a private redis-server, both under the run folder.
 # DATABASE_URL and REDIS_URL switch to real servers.
 set -euo pipefail
@@ -7,6 +8,9 @@ cd "$(dirname "$0")/.."
 
 export PATH="$PWD/.venv/bin:$PATH"
 export PORT="${PORT:-8000}"
+# WebSockets are served by the ASGI server on the next port; the ticket endpoint tells
+# clients where (see README, "Realtime").
+export WS_PORT="${WS_PORT:-$((PORT + 1))}"
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-api.config.settings.local}"
 export VAULTPAY_RUN_DIR="${VAULTPAY_RUN_DIR:-$PWD/.run}"
 mkdir -p "$VAULTPAY_RUN_DIR"
@@ -23,9 +27,11 @@ PY
 
 free_port() { python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-if port_in_use "$PORT"; then
-    die "port $PORT is already in use (is another 'make run' still running?). Stop it, or choose another port: PORT=8001 make run"
-fi
+for port in "$PORT" "$WS_PORT"; do
+    if port_in_use "$port"; then
+        die "port $port is already in use (is another 'make run' still running?). Stop it, or choose other ports: PORT=8010 make run (WebSockets then use PORT + 1, or WS_PORT)"
+    fi
+done
 
 # A private redis-server for this run, stopped again when the run ends. One left behind by a
 # run that was killed is reused rather than duplicated.
@@ -97,6 +103,7 @@ PY
     API docs:  http://127.0.0.1:$PORT/api/docs/
     Health:    http://127.0.0.1:$PORT/healthz   and   /readyz
     Admin:     http://127.0.0.1:$PORT/admin/
+    Sockets:   ws://127.0.0.1:$WS_PORT/ws/notifications/ (POST /api/realtime/ticket/ first)
 $logins
 
   Try it:
@@ -104,11 +111,14 @@ $logins
          -H 'Content-Type: application/json' \\
          -d '{"email": "demo01@vaultpay.test", "password": "<demo password above>"}'
 
+  Watch a user's transfers live (another terminal):
+    .venv/bin/python -m loadtests.ws_watch --url http://127.0.0.1:$PORT --email demo01@vaultpay.test
+
   Press Ctrl-C to stop everything.
 
 BANNER
 }
 
 print_banner_when_up &
-say "Starting web, worker and beat"
-honcho start --env /dev/null web worker beat
+say "Starting web, ws, worker and beat"
+honcho start --env /dev/null web ws worker beat

@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/users/", include("api.users.urls")),
     path("api/wallet/", include("api.transfers.urls")),
+    path("api/realtime/", include("realtime.urls")),
     path("admin/", admin.site.urls),
 ]

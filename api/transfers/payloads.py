@@ -2,13 +2,13 @@
 cannot drift apart. Money is a two-decimal string, timestamps UTC with microseconds and `Z`."""
 
 from datetime import UTC, datetime
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
 from api.accounts.models import Account
 from api.core.money import format_paise
-from api.transfers.models import Transfer
+from api.transfers.models import Event, Transfer
 
 CURRENCY = "INR"
 
@@ -79,3 +79,30 @@ def balance_payload(*, account: Account, pending_out: int) -> BalancePayload:
         "currency": CURRENCY,
         "updated_at": timestamp_format(account.updated_at),
     }
+
+
+class TransferUpdatedMessage(TypedDict):
+    """WebSocket message of a stored `transfer.updated` event (contract section 5)."""
+
+    type: Literal["transfer.updated"]
+    seq: int
+    transfer: TransferPayload
+
+
+class BalanceUpdatedMessage(TypedDict):
+    """WebSocket message of a stored `balance.updated` event (contract section 5)."""
+
+    type: Literal["balance.updated"]
+    seq: int
+    balance: BalancePayload
+
+
+EventMessage = TransferUpdatedMessage | BalanceUpdatedMessage
+
+# The key under which each event type carries its stored payload.
+_MESSAGE_KEYS = {Event.Type.TRANSFER_UPDATED: "transfer", Event.Type.BALANCE_UPDATED: "balance"}
+
+
+def event_message(*, event_type: str, seq: int, payload: dict) -> EventMessage:
+    """The message a socket sends for a stored event, live or replayed alike."""
+    return {"type": event_type, "seq": seq, _MESSAGE_KEYS[event_type]: payload}  # type: ignore[return-value]

@@ -1,20 +1,20 @@
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from api.accounts.models import Account
 from api.core.exceptions import ApplicationError
 from api.core.money import format_paise
-from api.transfers.models import LedgerEntry, Transfer
-from api.transfers.payloads import BalancePayload, balance_payload
+from api.transfers.models import Event, LedgerEntry, Transfer
+from api.transfers.payloads import BalancePayload, EventMessage, balance_payload, event_message
 
 
 def pending_out_by_account(*, account_ids: Iterable[int]) -> dict[int, int]:
@@ -27,6 +27,37 @@ def pending_out_by_account(*, account_ids: Iterable[int]) -> dict[int, int]:
         .values_list("sender_id", "total")
     )
     return dict(rows)
+
+
+class StoredEvent(NamedTuple):
+    seq: int
+    created_at: datetime
+    message: EventMessage
+
+
+def user_event_seq_latest(*, user_id: uuid.UUID | str) -> int:
+    """The user's latest event seq, 0 when they have none (one index lookup)."""
+    return Event.objects.filter(user_id=user_id).aggregate(latest=Max("seq"))["latest"] or 0
+
+
+def user_events_after(
+    *, user_id: uuid.UUID | str, after_seq: int, through_seq: int | None = None
+) -> list[StoredEvent]:
+    """The user's stored events with `after_seq` < seq <= `through_seq` (no upper bound when
+    None), in seq order, as the messages a socket sends. One query on the (user, seq) index.
+
+    A user's events commit in seq order (seq comes from their account's row lock), so the
+    committed ones are always 1..latest without holes, unless older ones were purged.
+    """
+    rows = Event.objects.filter(user_id=user_id, seq__gt=after_seq)
+    if through_seq is not None:
+        rows = rows.filter(seq__lte=through_seq)
+    return [
+        StoredEvent(seq, created_at, event_message(event_type=type_, seq=seq, payload=payload))
+        for seq, type_, payload, created_at in rows.order_by("seq").values_list(
+            "seq", "type", "payload", "created_at"
+        )
+    ]
 
 
 def account_balance_get(*, account: Account) -> BalancePayload:

@@ -6,6 +6,7 @@ entry points (APIs, commands) open it. Client mistakes raise ApplicationError.
 """
 
 import re
+from functools import partial
 from typing import NamedTuple, TypedDict
 
 from django.contrib.auth import authenticate, password_validation
@@ -23,6 +24,7 @@ from api.core.exceptions import ApplicationError
 from api.transfers.services import transfers_settle_pending_of_user, welcome_credit_grant
 from api.users import aadhaar as aadhaar_numbers
 from api.users.models import AadhaarRevealAudit, User
+from realtime.send import user_sockets_close
 
 # An Indian mobile number: +91 and ten digits starting 6-9, or the ten digits alone.
 PHONE_PATTERN = re.compile(r"(?:\+91)?([6-9][0-9]{9})")
@@ -298,7 +300,8 @@ def user_deactivate(*, user: User) -> Deactivation:
     on, every outstanding refresh token is blacklisted, and their PENDING transfers end FAILED.
 
     Runs in the caller's transaction, so the user turns inactive in the same commit that fails
-    their transfers. Deactivating an inactive user again is harmless.
+    their transfers. After that commit, the events of those transfers are pushed, then the
+    user's open sockets are closed with 4401. Deactivating an inactive user again is harmless.
     """
     user.is_active = False
     user.save(update_fields=["is_active"])
@@ -308,7 +311,7 @@ def user_deactivate(*, user: User) -> Deactivation:
     revoked = BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
     )
-    return Deactivation(
-        tokens_revoked=len(revoked),
-        transfers_failed=transfers_settle_pending_of_user(user=user),
-    )
+    failed = transfers_settle_pending_of_user(user=user)
+    # Registered after settlement's own on_commit, so the FAILED events go out first.
+    transaction.on_commit(partial(user_sockets_close, user_ids=[user.pk]), robust=True)
+    return Deactivation(tokens_revoked=len(revoked), transfers_failed=failed)

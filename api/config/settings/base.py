@@ -142,6 +142,7 @@ THROTTLE_RATES = {
     "login": env.get("THROTTLE_LOGIN", "300/min"),
     "reveal": env.get("THROTTLE_REVEAL", "5/min"),
     "transfer": env.get("THROTTLE_TRANSFER", "6000/min"),
+    "ticket": env.get("THROTTLE_TICKET", "120/min"),
 }
 
 REST_FRAMEWORK = {
@@ -196,6 +197,45 @@ MAX_DEPOSIT_AMOUNT_PAISE = setting_paise(
 TRANSFER_TTL_SECONDS = env.integer("TRANSFER_TTL", 86400)
 
 CELERY_BROKER_URL = REDIS_URL
+
+
+def channel_layers(redis_url: str) -> dict:
+    """The Redis channel layer that carries realtime events to the WebSocket server.
+
+    channels-redis keeps one inbox per server process, shared by all its sockets, and a local
+    buffer per socket; both hold at most `capacity` messages and drop the rest (group sends
+    past capacity are dropped silently). Dropping is safe here: every event is a stored row
+    and a socket that sees a gap in `seq` reads the missing events from the database. So the
+    capacity is sized for a burst (about a second of the fan-out target into one process),
+    not for safety, and `expiry` drops what no consumer read within 10 s (a stuck socket
+    refills from the database, or is closed 4429 when too far behind).
+    """
+    return {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [redis_url],
+                "prefix": "vaultpay:ws:",
+                "capacity": 2000,
+                "expiry": 10,
+            },
+        }
+    }
+
+
+CHANNEL_LAYERS = channel_layers(REDIS_URL)
+
+# Realtime (contract section 5). REST stays on the WSGI server on PORT; WebSockets are served
+# by the ASGI server on WS_PORT (Procfile `ws`). The ticket endpoint answers the absolute URL
+# to open: WS_PUBLIC_URL when set (behind a reverse proxy), else ws://<request host>:WS_PORT.
+HTTP_PORT = env.integer("PORT", 8000)
+WS_PORT = env.integer("WS_PORT", HTTP_PORT + 1)
+WS_PUBLIC_URL = env.get("WS_PUBLIC_URL")
+REALTIME_TICKET_TTL_SECONDS = 30
+# A socket more than this many events behind is refused (4410 on connect) or closed (4429).
+REALTIME_MAX_BEHIND = 1000
+REALTIME_RETENTION_DAYS = 30
+
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

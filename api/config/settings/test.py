@@ -4,7 +4,7 @@ throttles (tests that check throttling set their own rates)."""
 from api.config import env
 
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK, database
+from .base import REST_FRAMEWORK, channel_layers, database
 
 SECRET_KEY = env.local_secret("SECRET_KEY")
 AADHAAR_KEYS = env.local_secret("AADHAAR_KEYS")
@@ -22,6 +22,7 @@ CACHES = {
     }
 }
 CELERY_BROKER_URL = REDIS_URL
+CHANNEL_LAYERS = channel_layers(REDIS_URL)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REST_FRAMEWORK = {

@@ -1,5 +1,6 @@
 """Smoke run of `make run`'s stack in its embedded default: SQLite in WAL mode, a private
-redis-server, the web server, a Celery worker and beat, all started by scripts/run.sh.
+redis-server, the web server, the WebSocket server, a Celery worker and beat, all started by
+scripts/run.sh.
 
 This is the one test that runs the money path on SQLite, because that mode is what a new
 user meets first."""
@@ -16,6 +17,7 @@ import urllib.request
 import uuid
 
 import pytest
+from websockets.sync.client import connect
 
 from api.config.env import BASE_DIR
 
@@ -89,6 +91,12 @@ def test_make_run_on_sqlite_settles_payments_and_stops_cleanly(embedded_stack, t
     )
     assert status == 200, login
     auth = {"Authorization": f"Bearer {login['access']}"}
+    status, ticket = http.call("POST", "/api/realtime/ticket/", headers=auth)
+    assert status == 200, ticket
+    assert ticket["url"] == f"ws://127.0.0.1:{int(env['PORT']) + 1}/ws/notifications/"
+    socket = connect(f"{ticket['url']}?ticket={ticket['ticket']}", open_timeout=30)
+    hello = json.loads(socket.recv(timeout=30))
+    assert hello["type"] == "hello"
 
     accepted = []
     for amount in ["1.00", "2.50", "3.75"]:
@@ -112,6 +120,14 @@ def test_make_run_on_sqlite_settles_payments_and_stops_cleanly(embedded_stack, t
             break
         time.sleep(0.5)
     assert statuses == ["SUCCESS"] * 3
+    # The sender's socket was told of each, in order, with seqs following hello's.
+    told = []
+    while len([m for m in told if m["type"] == "transfer.updated"]) < 3:
+        told.append(json.loads(socket.recv(timeout=30)))
+    socket.close()
+    assert [m["seq"] for m in told] == list(range(hello["seq"] + 1, hello["seq"] + 1 + len(told)))
+    updates = [m["transfer"] for m in told if m["type"] == "transfer.updated"]
+    assert [(t["id"], t["status"]) for t in updates] == [(id_, "SUCCESS") for id_ in accepted]
 
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C
     process.wait(timeout=60)

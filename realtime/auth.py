@@ -1,0 +1,68 @@
+"""WebSocket tickets (contract sections 3 and 5): single use, bound to a user, 30 s.
+
+A ticket is a random token handed out over the authenticated REST API and presented once in
+the socket URL, so access tokens never travel in URLs. Redis keeps only a hash of it, under
+a key that expires after the ticket's lifetime, and the connection consumes it with GETDEL:
+of two connections presenting the same ticket, exactly one gets the user.
+"""
+
+import hashlib
+import secrets
+from urllib.parse import parse_qs
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http.request import split_domain_port
+
+from api.core.redis import redis_client
+
+_KEY_PREFIX = "vaultpay:ws-ticket:"
+SOCKET_PATH = "/ws/notifications/"
+
+
+def _key(ticket: str) -> str:
+    return _KEY_PREFIX + hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def ticket_issue(*, user_id: object) -> str:
+    """A new ticket for `user_id`, valid for REALTIME_TICKET_TTL_SECONDS."""
+    ticket = secrets.token_urlsafe(32)
+    redis_client().set(_key(ticket), str(user_id), ex=settings.REALTIME_TICKET_TTL_SECONDS)
+    return ticket
+
+
+def ticket_consume(*, ticket: str) -> str | None:
+    """The user id the ticket was issued to, or None when it is unknown, used or expired.
+    Atomic (GETDEL): a ticket is good for one connection."""
+    if not ticket or len(ticket) > 128:
+        return None
+    user_id = redis_client().getdel(_key(ticket))
+    return None if user_id is None else user_id.decode()
+
+
+def socket_url(*, host: str, secure: bool) -> str:
+    """The absolute URL to open the notifications socket: WS_PUBLIC_URL when configured,
+    else the host the client used for the request (already checked against ALLOWED_HOSTS) on
+    WS_PORT, where the ASGI server listens."""
+    if settings.WS_PUBLIC_URL:
+        return settings.WS_PUBLIC_URL
+    domain, _port = split_domain_port(host)
+    scheme = "wss" if secure else "ws"
+    return f"{scheme}://{domain}:{settings.WS_PORT}{SOCKET_PATH}"
+
+
+class TicketAuthMiddleware:
+    """Consumes the `ticket` of the query string and puts its user id into
+    `scope["ticket_user_id"]` (None without a valid ticket). The consumer accepts either way
+    and closes 4401 without a user, so clients can tell a bad ticket from a refused origin."""
+
+    def __init__(self, application) -> None:
+        self.application = application
+
+    async def __call__(self, scope, receive, send):
+        query = parse_qs(scope.get("query_string", b"").decode("latin1"), keep_blank_values=True)
+        tickets = query.get("ticket", [])
+        user_id = None
+        if len(tickets) == 1:
+            user_id = await sync_to_async(ticket_consume, thread_sensitive=False)(ticket=tickets[0])
+        return await self.application({**scope, "ticket_user_id": user_id}, receive, send)

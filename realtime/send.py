@@ -1,0 +1,87 @@
+"""Publishes already-built realtime messages to the sockets of given users.
+
+A leaf: it knows channel groups and nothing of transfers, balances or events. Callers build
+the messages (each a dict with a `type` naming the consumer handler and, for events, a `seq`)
+and call these functions only after their transaction has committed (from
+`transaction.on_commit`), so a rolled-back transaction sends nothing.
+
+Publishing is at most once: the channel layer may drop messages (capacity, expiry, a Redis
+restart). Sockets never depend on it for completeness: they fill gaps in `seq` from the
+database. Each process publishes through one long-lived event loop on a daemon thread,
+created lazily (and again after a fork, for Celery's prefork children and gunicorn's workers),
+so the Redis connections stay open between publications.
+"""
+
+import asyncio
+import os
+import threading
+from collections import defaultdict
+from collections.abc import Coroutine, Iterable
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+# Close code of a socket whose user was deactivated (contract section 5: 4401).
+CLOSE_USER_DEACTIVATED = 4401
+# How long a publication may take before the caller stops waiting for it.
+PUBLISH_TIMEOUT_SECONDS = 5.0
+
+
+def user_group(user_id: object) -> str:
+    """The channel group of a user's sockets. Only the server names groups: a client can
+    neither choose nor join one."""
+    return f"user.{user_id}"
+
+
+def messages_send(*, messages: Iterable[tuple[object, dict[str, Any]]]) -> None:
+    """Sends each (user id, message) to that user's sockets; one user's messages go out in
+    the order given, different users' concurrently. Returns once Redis holds them.
+
+    Raises whatever the channel layer raises (Redis down, timeout): call it where a failure
+    must not undo anything, e.g. `transaction.on_commit(..., robust=True)`.
+    """
+    by_group: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for user_id, message in messages:
+        by_group[user_group(user_id)].append(message)
+    if by_group:
+        _publisher.run(_groups_send(by_group))
+
+
+def user_sockets_close(*, user_ids: Iterable[object]) -> None:
+    """Closes every open socket of these users with 4401 (their tickets no longer count)."""
+    message = {"type": "sockets.close", "code": CLOSE_USER_DEACTIVATED}
+    messages_send(messages=[(user_id, message) for user_id in user_ids])
+
+
+async def _groups_send(by_group: dict[str, list[dict[str, Any]]]) -> None:
+    layer = get_channel_layer()
+
+    async def in_order(group: str, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            await layer.group_send(group, message)
+
+    await asyncio.gather(*(in_order(group, msgs) for group, msgs in by_group.items()))
+
+
+class _Publisher:
+    """One event loop on a daemon thread per process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._pid != os.getpid() or self._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="realtime-send", daemon=True).start()
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop
+
+    def run(self, work: Coroutine[Any, Any, None]) -> None:
+        future = asyncio.run_coroutine_threadsafe(work, self._running_loop())
+        future.result(timeout=PUBLISH_TIMEOUT_SECONDS)
+
+
+_publisher = _Publisher()

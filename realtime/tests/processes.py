@@ -1,0 +1,155 @@
+"""Real processes for end-to-end tests: the ASGI server (uvicorn, as the Procfile's `ws`
+process runs it) against the test database and Redis, and a WebSocket client (`websockets`)
+that records everything it receives on a thread of its own."""
+
+import contextlib
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from websockets.sync.client import connect
+
+from api.config.env import BASE_DIR
+from api.transfers.tests.worker import _database_url
+
+TIMEOUT = 60  # generous: the machine is shared
+
+
+def port_free_in(first: int, last: int) -> int:
+    ports = list(range(first, last + 1))
+    random.shuffle(ports)
+    for port in ports:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise RuntimeError(f"no free port in {first}-{last}")
+
+
+class AsgiServer:
+    def __init__(self, *, log: Path) -> None:
+        self.port = port_free_in(8100, 8199)
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "AsgiServer":
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "api.config.settings.test",
+            "DATABASE_URL": _database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "PORT": str(self.port),
+            "WS_PORT": str(self.port),
+            # Django runs each HTTP request's sync code on a thread of its own under ASGI.
+            "CONN_MAX_AGE": "0",
+        }
+        command = [
+            sys.executable, "-m", "uvicorn", "api.config.asgi:application",
+            "--host", "127.0.0.1", "--port", str(self.port), "--lifespan", "off",
+        ]  # fmt: skip
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(  # noqa: S603 - our interpreter, our arguments
+                command, cwd=BASE_DIR, env=env, stdout=out, stderr=out, start_new_session=True
+            )
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                if self.call("GET", "/healthz")[0] == 200:
+                    return self
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"uvicorn did not start:\n{self.log.read_text()}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def call(self, method: str, path: str, body=None, token: str | None = None, headers=None):
+        request = urllib.request.Request(  # noqa: S310 - a local http URL we built
+            self.base_url + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={
+                "Content-Type": "application/json",
+                **({"Authorization": f"Bearer {token}"} if token else {}),
+                **(headers or {}),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+
+class Watcher:
+    """An open notifications socket; every message it receives is kept in `messages`."""
+
+    def __init__(self, url: str) -> None:
+        self._stack = contextlib.ExitStack()
+        self.socket = self._stack.enter_context(connect(url, open_timeout=TIMEOUT, close_timeout=5))
+        self.messages: list[dict[str, Any]] = []
+        self.closed = False
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for raw in self.socket:
+                with self._changed:
+                    self.messages.append(json.loads(raw))
+                    self._changed.notify_all()
+        except Exception:  # noqa: S110 - a dropped connection ends the recording as a close does
+            pass
+        with self._changed:
+            self.closed = True
+            self._changed.notify_all()
+
+    def wait_for(self, count: int, timeout: float = TIMEOUT) -> list[dict[str, Any]]:
+        """Waits until `count` messages arrived in all; returns all of them."""
+        with self._changed:
+            if not self._changed.wait_for(
+                lambda: len(self.messages) >= count or self.closed, timeout
+            ):
+                raise AssertionError(f"{len(self.messages)} of {count} messages: {self.messages}")
+            return list(self.messages)
+
+    def sync(self, timeout: float = TIMEOUT) -> int:
+        """Pings and waits for the pong; returns its seq. After it, every stored event up to
+        that seq has been received."""
+        pongs = sum(m["type"] == "pong" for m in self.messages)
+        self.socket.send(json.dumps({"type": "ping"}))
+        with self._changed:
+            if not self._changed.wait_for(
+                lambda: sum(m["type"] == "pong" for m in self.messages) > pongs or self.closed,
+                timeout,
+            ):
+                raise AssertionError("no pong")
+            return [m for m in self.messages if m["type"] == "pong"][-1]["seq"]
+
+    def events(self) -> list[dict[str, Any]]:
+        """The messages received, without hello and pongs."""
+        return [m for m in self.messages if m["type"] not in ("hello", "pong")]
+
+    def close(self) -> None:
+        self._stack.close()
