@@ -274,7 +274,14 @@ class Stack:
         if line is None:
             return False
         log = self.run_dir / "ws.log"
-        env = {**self.env, "PORT": str(self.port), "HOST": HOST, "CONN_MAX_AGE": "0"}
+        env = {
+            **self.env,
+            "PORT": str(self.port),
+            "HOST": HOST,
+            "CONN_MAX_AGE": "0",  # as ServerConfig("uvicorn") says
+            # The Procfile names programs; ours are beside this interpreter.
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
         self.web.append(Process("ws", ["bash", "-c", f"exec {line}"], env, log))
         deadline = time.monotonic() + 60
         while True:
