@@ -176,11 +176,13 @@ class Replay(Scenario):
         self.recent: deque = deque(maxlen=self.recent_keys)
         self.ids: dict[str, set[str]] = defaultdict(set)
         self.created: dict[str, int] = defaultdict(int)
+        self.keys_sent = 0
 
     def next_call(self) -> Call:
         if not self.recent or self.rng.random() < 0.25:
             sender, receiver = self.two_of_the_crowd()
             self.recent.append((self.keys.next(), sender, receiver, small_amount(self.rng)))
+            self.keys_sent += 1
             key, sender, receiver, amount = self.recent[-1]
             name = f"{TRANSFER} (new key)"
         else:
@@ -202,10 +204,11 @@ class Replay(Scenario):
 
     def finished(self) -> None:
         TALLY.facts["replay"] = {
-            "keys": len(self.ids),
+            "keys_sent": self.keys_sent,
+            "keys_answered": len(self.ids),
             "keys_with_two_transfers": sum(len(ids) > 1 for ids in self.ids.values()),
             "keys_created_twice": sum(n > 1 for n in self.created.values()),
-            "answers_per_key": round(TALLY.answered / max(1, len(self.ids)), 2),
+            "requests_per_key": round(TALLY.sent / max(1, self.keys_sent), 2),
         }
 
 
@@ -219,15 +222,21 @@ class BadInput(Scenario):
     def on_start(self) -> None:
         super().on_start()
         self.corpus = bad_corpus(*self.population.crowd[:2])
-        self.used: deque = deque(maxlen=50)  # (sender, key, receiver) of good requests
+        self.used: deque = deque(maxlen=50)  # (sender, key, receiver) of accepted requests
 
     def next_call(self) -> Call:
         roll = self.rng.random()
         if roll < 0.5:
             sender, receiver = self.two_of_the_crowd()
-            call = self.transfer(sender, receiver, "1.00")
-            self.used.append((sender, call.headers["Idempotency-Key"], receiver))
-            return call
+            key = self.keys.next()
+
+            def accepted(_transfer_id: str) -> None:
+                # Reused only once its transfer exists: sent while the first request is still
+                # in flight, the other body could arrive first and be the one accepted.
+                self.used.append((sender, key, receiver))
+
+            check = accepted_check(receiver, "1.00", on_id=accepted)
+            return Call(TRANSFER, transfer_body(receiver, "1.00"), sender.headers(key), check)
         if roll < 0.55 and self.used:
             sender, key, receiver = self.rng.choice(self.used)
             reused = BadRequest(

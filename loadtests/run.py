@@ -440,7 +440,7 @@ class Run:
             fine = (
                 replay.get("keys_with_two_transfers") == 0
                 and replay.get("keys_created_twice") == 0
-                and sum(outcomes.values()) <= replay.get("keys", 0)
+                and sum(outcomes.values()) <= replay.get("keys_sent", 0)
             )
             self.check(
                 report,
