@@ -313,7 +313,10 @@ class Run:
         report.figure(
             Figure(
                 "Settled (first accept to last settlement)",
-                f"{settled_count:,} transfers at {settle_rate:,.1f}/s; {dict(outcomes)}",
+                f"{settled_count:,} transfers at {settle_rate:,.1f}/s; {dict(outcomes)}; "
+                "accept -> settled p50/p95/p99 "
+                + "/".join(f"{w * 1000:.0f}" for w in timeline["settle_wait"])
+                + " ms",
                 (f">= {target:,}/s" + ("" if judged else " (not offered at this rate)"))
                 if target
                 else "",

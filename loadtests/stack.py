@@ -221,16 +221,25 @@ class Stack:
 
     def timeline(self, *, key_prefix: str) -> dict:
         """Of the transfers whose keys start with `key_prefix`: how many, the first accept,
-        the last accept and the last settlement (database clock, seconds)."""
+        the last accept, the last settlement, and p50/p95/p99 of accept -> settled (database
+        clock, seconds)."""
         with self.observer().cursor() as cursor:
             cursor.execute(
                 "SELECT count(*), extract(epoch FROM min(created_at)), "
-                "extract(epoch FROM max(created_at)), extract(epoch FROM max(settled_at)) "
+                "extract(epoch FROM max(created_at)), extract(epoch FROM max(settled_at)), "
+                "percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP "
+                "(ORDER BY extract(epoch FROM settled_at - created_at)) "
                 "FROM transfers_transfer WHERE idempotency_key LIKE %s",
                 [key_prefix + "%"],
             )
-            count, first, last, settled = cursor.fetchone()
-        return {"count": count, "first": first, "last": last, "settled": settled}
+            count, first, last, settled, waits = cursor.fetchone()
+        return {
+            "count": count,
+            "first": first,
+            "last": last,
+            "settled": settled,
+            "settle_wait": waits or [],  # accept -> settled, seconds: p50, p95, p99
+        }
 
     def wait_drained(self, *, timeout: float, poll: float = 0.05) -> float:
         """Waits until no transfer is PENDING; returns the monotonic time it saw that."""
