@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint clean bench-pipeline loadtest
+.PHONY: run test install lint clean bench-pipeline bench-realtime loadtest
 
 run: install  ## Set up what is missing and run API, worker and beat (Ctrl-C stops all)
 	@scripts/run.sh
@@ -18,6 +18,9 @@ lint: install  ## ruff, import contracts and OpenAPI checks only
 
 bench-pipeline: install  ## Benchmark the transfer pipeline (~6 min); writes loadtests/results/pipeline.md
 	@$(VENV)/bin/python -m loadtests.bench_pipeline $(BENCH_ARGS)
+
+bench-realtime: install  ## Benchmark realtime delivery (~5 min); writes loadtests/results/realtime.md
+	@$(VENV)/bin/python -m loadtests.bench_realtime $(BENCH_ARGS)
 
 # make loadtest SCENARIO=uniform RATE=50 DURATION=30 [USERS=1000 SOCKETS=5 NAME=...
 #   LOADTEST_PORT=8300 LOADTEST_URL=http://... LOADTEST_ARGS="..."]: starts PostgreSQL and

@@ -21,7 +21,6 @@ from typing import Any, Literal, TypedDict
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
@@ -44,6 +43,13 @@ class EventMessage(TypedDict):
 
     type: str
     seq: int
+
+
+class BatchMessage(TypedDict):
+    """Several messages for this user from one publication, in order (see realtime.send)."""
+
+    type: Literal["messages.batch"]
+    messages: list[EventMessage]
 
 
 class SocketsCloseMessage(TypedDict):
@@ -73,9 +79,7 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         # Joined before reading the database; websocket_disconnect leaves it again.
         self.groups = [user_group(self.user_id)]
         await self.channel_layer.group_add(self.groups[0], self.channel_name)
-        opening = await database_sync_to_async(stream.stream_open)(
-            user_id=self.user_id, after_seq=after_seq
-        )
+        opening = await stream.read(stream.stream_open, user_id=self.user_id, after_seq=after_seq)
         if opening.close is not None:
             await self._close(opening.close)
             return
@@ -87,8 +91,8 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """As Channels' dispatch, without closing stale database connections on every
-        message: live messages touch no database, and `database_sync_to_async` closes stale
-        connections around each database call."""
+        message: live messages touch no database, and database reads (`stream.read`) manage
+        their connection themselves."""
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -108,7 +112,7 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             await self._pong()
 
     async def _pong(self) -> None:
-        latest = await database_sync_to_async(stream.latest_seq)(user_id=self.user_id)
+        latest = await stream.read(stream.latest_seq, user_id=self.user_id)
         if latest > self.last_sent and not await self._fill(through_seq=latest, newest=latest):
             return
         pong: PongMessage = {"type": "pong", "seq": self.last_sent}
@@ -121,6 +125,10 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
 
     async def balance_updated(self, message: EventMessage) -> None:
         await self._deliver(message)
+
+    async def messages_batch(self, batch: BatchMessage) -> None:
+        for message in batch["messages"]:
+            await self.dispatch(message)
 
     async def sockets_close(self, message: SocketsCloseMessage) -> None:
         """The user was deactivated."""
@@ -144,8 +152,11 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         if newest - self.last_sent > settings.REALTIME_MAX_BEHIND:
             await self._close(stream.CLOSE_TOO_SLOW)
             return False
-        messages = await database_sync_to_async(stream.events_between)(
-            user_id=self.user_id, after_seq=self.last_sent, through_seq=through_seq
+        messages = await stream.read(
+            stream.events_between,
+            user_id=self.user_id,
+            after_seq=self.last_sent,
+            through_seq=through_seq,
         )
         if messages is None:
             await self._close(stream.CLOSE_TOO_OLD)

@@ -13,6 +13,7 @@ so the Redis connections stay open between publications.
 """
 
 import asyncio
+import logging
 import os
 import threading
 from collections import defaultdict
@@ -25,6 +26,11 @@ from channels.layers import get_channel_layer
 CLOSE_USER_DEACTIVATED = 4401
 # How long a publication may take before the caller stops waiting for it.
 PUBLISH_TIMEOUT_SECONDS = 5.0
+PUBLISH_CONCURRENCY = 16
+# Type of the envelope that carries several messages for one user (see `messages_send`).
+BATCH = "messages.batch"
+
+logger = logging.getLogger(__name__)
 
 
 def user_group(user_id: object) -> str:
@@ -35,29 +41,42 @@ def user_group(user_id: object) -> str:
 
 def messages_send(*, messages: Iterable[tuple[object, dict[str, Any]]]) -> None:
     """Sends each (user id, message) to that user's sockets; one user's messages go out in
-    the order given, different users' concurrently. Returns once Redis holds them.
+    the order given (in one envelope, `messages.batch`, when there are several), different
+    users' concurrently. Returns once Redis holds them.
 
-    Raises whatever the channel layer raises (Redis down, timeout): call it where a failure
-    must not undo anything, e.g. `transaction.on_commit(..., robust=True)`.
+    Never raises: a failure (Redis down, a timeout) is logged and the messages are lost,
+    which sockets repair from the database on their next message or ping. So it is safe in
+    `transaction.on_commit` callbacks, where an exception would reach the committing caller.
     """
     by_group: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for user_id, message in messages:
         by_group[user_group(user_id)].append(message)
-    if by_group:
+    if not by_group:
+        return
+    try:
         _publisher.run(_groups_send(by_group))
+    except Exception:
+        logger.exception("Realtime messages for %d users were not published", len(by_group))
 
 
 def user_sockets_close(*, user_ids: Iterable[object]) -> None:
-    """Closes every open socket of these users with 4401 (their tickets no longer count)."""
+    """Closes every open socket of these users with 4401 (their tickets no longer count).
+    Never raises, like `messages_send`; a socket it misses is refused on its next connect."""
     message = {"type": "sockets.close", "code": CLOSE_USER_DEACTIVATED}
     messages_send(messages=[(user_id, message) for user_id in user_ids])
 
 
 async def _groups_send(by_group: dict[str, list[dict[str, Any]]]) -> None:
     layer = get_channel_layer()
+    # Each group send holds a pooled Redis connection for its few round trips; bounded so a
+    # batch touching thousands of users stays within the pool.
+    gate = asyncio.Semaphore(PUBLISH_CONCURRENCY)
 
     async def in_order(group: str, messages: list[dict[str, Any]]) -> None:
-        for message in messages:
+        # A user's messages of one publication travel as one channel-layer message: each
+        # channel-layer message costs the receiving process a few Redis round trips.
+        message = messages[0] if len(messages) == 1 else {"type": BATCH, "messages": messages}
+        async with gate:
             await layer.group_send(group, message)
 
     await asyncio.gather(*(in_order(group, msgs) for group, msgs in by_group.items()))

@@ -214,7 +214,12 @@ def channel_layers(redis_url: str) -> dict:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [redis_url],
+                # Receiving blocks in BZPOPMIN for up to 5 s (channels-redis' brpop_timeout);
+                # redis-py's default read timeout is also 5 s, so under load the read timed
+                # out first and the socket's consumer died. Reads get 30 s.
+                "hosts": [
+                    {"address": redis_url, "socket_timeout": 30, "socket_connect_timeout": 5}
+                ],
                 "prefix": "vaultpay:ws:",
                 "capacity": 2000,
                 "expiry": 10,

@@ -5,6 +5,7 @@ scripts/run.sh.
 This is the one test that runs the money path on SQLite, because that mode is what a new
 user meets first."""
 
+import contextlib
 import json
 import os
 import signal
@@ -86,6 +87,7 @@ def embedded_stack(tmp_path):
 
 def test_make_run_on_sqlite_settles_payments_and_stops_cleanly(embedded_stack, tmp_path):
     http, env, process = embedded_stack
+    closing = contextlib.ExitStack()
     status, login = http.call(
         "POST", "/api/users/login/", {"email": "demo01@vaultpay.test", "password": DEMO_PASSWORD}
     )
@@ -94,7 +96,9 @@ def test_make_run_on_sqlite_settles_payments_and_stops_cleanly(embedded_stack, t
     status, ticket = http.call("POST", "/api/realtime/ticket/", headers=auth)
     assert status == 200, ticket
     assert ticket["url"] == f"ws://127.0.0.1:{int(env['PORT']) + 1}/ws/notifications/"
-    socket = connect(f"{ticket['url']}?ticket={ticket['ticket']}", open_timeout=30)
+    socket = closing.enter_context(
+        connect(f"{ticket['url']}?ticket={ticket['ticket']}", open_timeout=30)
+    )
     hello = json.loads(socket.recv(timeout=30))
     assert hello["type"] == "hello"
 
@@ -124,7 +128,7 @@ def test_make_run_on_sqlite_settles_payments_and_stops_cleanly(embedded_stack, t
     told = []
     while len([m for m in told if m["type"] == "transfer.updated"]) < 3:
         told.append(json.loads(socket.recv(timeout=30)))
-    socket.close()
+    closing.close()
     assert [m["seq"] for m in told] == list(range(hello["seq"] + 1, hello["seq"] + 1 + len(told)))
     updates = [m["transfer"] for m in told if m["type"] == "transfer.updated"]
     assert [(t["id"], t["status"]) for t in updates] == [(id_, "SUCCESS") for id_ in accepted]
