@@ -141,7 +141,7 @@ class Stack:
         self.workers: list[Process] = []
         self.port = port or free_port()
         # The WebSocket server's port: the web tier names it in each ticket's url.
-        self.ws_port = ws_port or free_port()
+        self.ws_port = ws_port or int(settings_env.get("WS_PORT", 0)) or free_port()
         self.env["WS_PORT"] = str(self.ws_port)
         self._observer = None
 
