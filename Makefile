@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint clean bench-pipeline bench-realtime
+.PHONY: run test install lint clean bench-pipeline bench-realtime loadtest
 
 run: install  ## Set up what is missing and run API, worker and beat (Ctrl-C stops all)
 	@scripts/run.sh
@@ -21,6 +21,18 @@ bench-pipeline: install  ## Benchmark the transfer pipeline (~6 min); writes loa
 
 bench-realtime: install  ## Benchmark realtime delivery (~5 min); writes loadtests/results/realtime.md
 	@$(VENV)/bin/python -m loadtests.bench_realtime $(BENCH_ARGS)
+
+# make loadtest SCENARIO=uniform RATE=50 DURATION=30 [USERS=1000 SOCKETS=5 NAME=...
+#   LOADTEST_PORT=8300 LOADTEST_URL=http://... LOADTEST_ARGS="..."]: starts PostgreSQL and
+#   Redis if down, then the stack; provisions, runs locust, audits (loadtests/README.md).
+SCENARIO ?= uniform
+RATE ?= 50
+DURATION ?= 30
+loadtest: install  ## One locust scenario end to end; writes loadtests/results/<scenario>.md
+	@scripts/loadtest.sh --scenario "$(SCENARIO)" --rate "$(RATE)" --duration "$(DURATION)" \
+		$(if $(USERS),--users "$(USERS)") $(if $(SOCKETS),--sockets "$(SOCKETS)") \
+		$(if $(NAME),--name "$(NAME)") $(if $(LOADTEST_PORT),--port "$(LOADTEST_PORT)") \
+		$(if $(LOADTEST_URL),--url "$(LOADTEST_URL)") $(LOADTEST_ARGS)
 
 install: $(STAMP)
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from loadtests.envelope import error_kind
+
 
 @dataclass(frozen=True)
 class Request:
@@ -103,7 +105,7 @@ class Client:
             if on_response is not None:
                 on_response(request, headers, body)
         else:
-            outcome.errors[_error_kind(status, body)] += 1
+            outcome.errors[error_kind(status, body)] += 1
 
     async def closed_loop(
         self,
@@ -161,12 +163,3 @@ async def _timed(outcome: Outcome, work) -> Outcome:
     outcome.elapsed = time.perf_counter() - started
     outcome.client_cpu = time.process_time() - cpu
     return outcome
-
-
-def _error_kind(status: int, body: bytes) -> str:
-    """`429 throttled`, `500 internal_error`, ...: the status and the envelope's code."""
-    try:
-        code = json.loads(body)["error"]["code"]
-    except (ValueError, KeyError, TypeError):
-        code = "not an error envelope" if status >= 300 else "unexpected status"
-    return f"{status} {code}"

@@ -3,7 +3,9 @@
 Other work on the same two cores (another test suite, say) slows every figure, so each phase
 reports the share of the machine that processes outside the benchmark took while it ran.
 Own: this process, the sessions of the processes the stack started, Redis, PostgreSQL's
-auxiliary processes and its backends of the benchmark database.
+auxiliary processes and its backends of the benchmark database. Others: everything else the
+machine was busy with (from /proc/stat, so short-lived processes such as a test suite's
+workers are counted too), less what the own processes used.
 """
 
 import os
@@ -14,8 +16,8 @@ from pathlib import Path
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _foreign_ticks(own_sessions: set[int], database: str) -> dict[int, int]:
-    """CPU ticks so far of each process that is not the benchmark's."""
+def _own_ticks(own_sessions: set[int], database: str) -> dict[int, int]:
+    """CPU ticks so far of each process that is the benchmark's."""
     ticks = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -27,14 +29,22 @@ def _foreign_ticks(own_sessions: set[int], database: str) -> dict[int, int]:
             continue  # the process ended meanwhile
         # Fields after the parenthesised command name: state is [0], session [3], utime [11].
         fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[3]) in own_sessions or cmdline.startswith("redis-server"):
-            continue
         words = cmdline.split()
         backend = cmdline.startswith("postgres: ") and len(words) > 3 and words[2] == "postgres"
-        if cmdline.startswith("postgres") and (not backend or words[3] == database):
-            continue
-        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+        own = (
+            int(fields[3]) in own_sessions
+            or cmdline.startswith("redis-server")
+            or (cmdline.startswith("postgres") and (not backend or words[3] == database))
+        )
+        if own:
+            ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
     return ticks
+
+
+def _busy_ticks() -> int:
+    """Ticks all cores spent on anything but idle and I/O wait, since boot."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(values) - values[3] - values[4]  # fields: user nice system idle iowait ...
 
 
 class CpuMeter:
@@ -44,12 +54,14 @@ class CpuMeter:
 
     def start(self) -> None:
         self._started = time.monotonic()
-        self._ticks = _foreign_ticks(self.own_sessions(), self.database)
+        self._busy = _busy_ticks()
+        self._own = _own_ticks(self.own_sessions(), self.database)
 
     def foreign_share(self) -> float:
-        """Since start(): CPU used by other processes, as a share of all cores' time (a
-        process that ended meanwhile is missed, so this is a lower bound)."""
+        """Since start(): CPU used by other processes, as a share of all cores' time (an own
+        process that ended meanwhile counts as another's, so this errs high)."""
         elapsed = time.monotonic() - self._started
-        now = _foreign_ticks(self.own_sessions(), self.database)
-        ticks = sum(t - self._ticks.get(pid, 0) for pid, t in now.items())
-        return ticks / TICKS / (elapsed * os.cpu_count())
+        now = _own_ticks(self.own_sessions(), self.database)
+        own = sum(t - self._own.get(pid, 0) for pid, t in now.items())
+        foreign = max(0, _busy_ticks() - self._busy - own)
+        return foreign / TICKS / (elapsed * os.cpu_count())

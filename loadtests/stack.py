@@ -33,6 +33,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def manage(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
+    """`manage.py ARGS` in `env`, output captured; with `check`, a failure raises
+    CalledProcessError (which carries the output)."""
+    return subprocess.run(  # noqa: S603 - our interpreter, our arguments
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+    )
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     """How the web tier runs: `uvicorn` (ASGI, as in the Procfile) or `gunicorn` (WSGI, sync
@@ -102,7 +115,14 @@ class Process:
 
 class Stack:
     def __init__(
-        self, *, database: str, redis_db: int, run_dir: Path, settings_env: dict[str, str]
+        self,
+        *,
+        database: str,
+        redis_db: int,
+        run_dir: Path,
+        settings_env: dict[str, str],
+        port: int = 0,
+        ws_port: int = 0,
     ) -> None:
         self.database = database
         self.database_url = f"postgres://postgres@{HOST}:5432/{database}"
@@ -119,7 +139,10 @@ class Stack:
         }
         self.web: list[Process] = []
         self.workers: list[Process] = []
-        self.port = free_port()
+        self.port = port or free_port()
+        # The WebSocket server's port: the web tier names it in each ticket's url.
+        self.ws_port = ws_port or int(settings_env.get("WS_PORT", 0)) or free_port()
+        self.env["WS_PORT"] = str(self.ws_port)
         self._observer = None
 
     def sessions(self) -> set[int]:
@@ -151,14 +174,7 @@ class Stack:
         self.manage("migrate", "--noinput", "-v0")
 
     def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(  # noqa: S603 - our interpreter, our arguments
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=check,
-        )
+        return manage(*args, env=self.env, check=check)
 
     def provision(self, *, prefix: str, users: int, balance: str) -> dict:
         out = self.run_dir / f"users-{prefix}.json"
@@ -192,6 +208,39 @@ class Stack:
             )
             return dict(cursor.fetchall())
 
+    def balance(self, *, email: str) -> str:
+        """A wallet's balance as the API writes it (`"125.50"`)."""
+        with self.observer().cursor() as cursor:
+            cursor.execute(
+                "SELECT a.balance FROM accounts_account a JOIN users_user u ON u.id = a.user_id "
+                "WHERE u.email = %s",
+                [email],
+            )
+            paise = cursor.fetchone()[0]
+        return f"{paise // 100}.{paise % 100:02d}"
+
+    def timeline(self, *, key_prefix: str) -> dict:
+        """Of the transfers whose keys start with `key_prefix`: how many, the first accept,
+        the last accept, the last settlement, and p50/p95/p99 of accept -> settled (database
+        clock, seconds)."""
+        with self.observer().cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*), extract(epoch FROM min(created_at)), "
+                "extract(epoch FROM max(created_at)), extract(epoch FROM max(settled_at)), "
+                "percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP "
+                "(ORDER BY extract(epoch FROM settled_at - created_at)) "
+                "FROM transfers_transfer WHERE idempotency_key LIKE %s",
+                [key_prefix + "%"],
+            )
+            count, first, last, settled, waits = cursor.fetchone()
+        return {
+            "count": count,
+            "first": first,
+            "last": last,
+            "settled": settled,
+            "settle_wait": waits or [],  # accept -> settled, seconds: p50, p95, p99
+        }
+
     def wait_drained(self, *, timeout: float, poll: float = 0.05) -> float:
         """Waits until no transfer is PENDING; returns the monotonic time it saw that."""
         deadline = time.monotonic() + timeout
@@ -218,6 +267,37 @@ class Stack:
                 pass
             if not self.web[-1].alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"the web server did not start; see {log}")
+            time.sleep(0.1)
+
+    def ws_start(self) -> bool:
+        """Starts the Procfile's `ws` process (the ASGI server of the WebSocket endpoint) on
+        `ws_port`; False when the Procfile has none."""
+        line = next(
+            (
+                entry.split(":", 1)[1].strip()
+                for entry in (ROOT / "Procfile").read_text().splitlines()
+                if entry.startswith("ws:")
+            ),
+            None,
+        )
+        if line is None:
+            return False
+        log = self.run_dir / "ws.log"
+        env = {
+            **self.env,
+            "PORT": str(self.port),
+            "HOST": HOST,
+            "CONN_MAX_AGE": "0",  # as ServerConfig("uvicorn") says
+            # The Procfile names programs; ours are beside this interpreter.
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        self.web.append(Process("ws", ["bash", "-c", f"exec {line}"], env, log))
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection((HOST, self.ws_port), 1):
+                return True
+            if not self.web[-1].alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the WebSocket server did not start; see {log}")
             time.sleep(0.1)
 
     def web_stop(self) -> None:

@@ -8,40 +8,8 @@ export PATH="$PWD/.venv/bin:$PATH"
 export DJANGO_SETTINGS_MODULE=api.config.settings.test
 export VAULTPAY_RUN_DIR="${VAULTPAY_RUN_DIR:-$PWD/.run}"
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
-die() { printf '\033[31mError: %s\033[0m\n' "$*" >&2; exit 1; }
-
-wait_for() {  # wait_for <what> <command...>
-    local what="$1"; shift
-    for _ in $(seq 60); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done
-    die "$what did not come up"
-}
-
-ensure_postgres() {
-    [[ -n "${DATABASE_URL:-}" ]] && { say "Using the PostgreSQL at DATABASE_URL"; return; }
-    if pg_isready -q -h 127.0.0.1 -p 5432; then
-        say "PostgreSQL is running on 127.0.0.1:5432"
-        return
-    fi
-    command -v pg_ctlcluster >/dev/null || die "PostgreSQL is not running on 127.0.0.1:5432 and pg_ctlcluster is missing: install PostgreSQL 15 (apt-get install postgresql) or set DATABASE_URL."
-    say "Starting PostgreSQL"
-    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
-    wait_for PostgreSQL pg_isready -q -h 127.0.0.1 -p 5432
-}
-
-ensure_redis() {
-    [[ -n "${REDIS_URL:-}" ]] && { say "Using the Redis at REDIS_URL"; return; }
-    if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
-        say "Redis is running on 127.0.0.1:6379"
-        return
-    fi
-    command -v redis-server >/dev/null || die "Redis is not running on 127.0.0.1:6379 and redis-server is missing: install it (apt-get install redis-server) or set REDIS_URL."
-    say "Starting Redis"
-    mkdir -p /var/lib/redis /var/log/redis
-    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
-        --dir /var/lib/redis --logfile /var/log/redis/ci.log
-    wait_for Redis redis-cli -h 127.0.0.1 -p 6379 ping
-}
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
 
 # The web app's checks need its npm packages and, for the end-to-end run, Debian's Chromium
 # (never a browser download: PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD, and no `playwright install`).
@@ -78,6 +46,26 @@ say "web: eslint (with feature import boundaries) and tsc --noEmit (strict)"
 
 [[ "${1:-}" == "--lint-only" ]] && exit 0
 
+# The load smoke: 30 s of uniform payments at a modest rate on a stack of its own (database
+# LOADTEST_DATABASE, default vaultpay_load; Redis db LOADTEST_REDIS_DB, default 5), the
+# WebSocket user included, then the ledger audit; any 5xx or a failed audit fails the suite.
+# It runs before pytest so that pytest's summary stays the last line. LOADTEST_SMOKE=0 skips it.
+smoke=0
+if [[ "${LOADTEST_SMOKE:-1}" != 0 ]]; then
+    say "Load smoke: 30 s of uniform payments with locust, then ledger_audit"
+    smoke_log="$VAULTPAY_RUN_DIR/loadtest-smoke.log"
+    python -m loadtests.run --scenario uniform --rate "${LOADTEST_SMOKE_RATE:-20}" --duration 30 \
+        --users 200 --sockets 3 --name smoke --results "$VAULTPAY_RUN_DIR/loadtest-smoke/results" \
+        --database "${LOADTEST_DATABASE:-vaultpay_load}" --redis-db "${LOADTEST_REDIS_DB:-5}" \
+        --port "${LOADTEST_PORT:-0}" > "$smoke_log" 2>&1 || smoke=$?
+    sed -n '/^## Figures against targets/,/^## Phases/p' \
+        "$VAULTPAY_RUN_DIR/loadtest-smoke/results/smoke.md" 2>/dev/null | grep '^|' || true
+    if [[ $smoke -ne 0 ]]; then
+        tail -60 "$smoke_log"
+        printf '\033[31mThe load smoke failed (log: %s)\033[0m\n' "$smoke_log" >&2
+    fi
+fi
+
 say "pytest against PostgreSQL and Redis (a throwaway test database is created and dropped)"
 status=0
 pytest --create-db "${@}" || status=$?
@@ -91,4 +79,5 @@ say "web: vitest (components, API client, live socket)"
 ensure_chromium
 say "web: end to end in Chromium against the real stack (its own database and Redis db)"
 (cd web && npm run --silent build >/dev/null && npm run e2e) || status=1
+[[ $smoke -ne 0 ]] && die "the load smoke failed (see above)"
 exit $status

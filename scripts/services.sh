@@ -1,0 +1,38 @@
+# Sourced by scripts/test.sh and scripts/loadtest.sh: start PostgreSQL and Redis on their
+# usual local ports when they are down. Each step is skipped when DATABASE_URL / REDIS_URL
+# name servers elsewhere.
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf '\033[31mError: %s\033[0m\n' "$*" >&2; exit 1; }
+
+wait_for() {  # wait_for <what> <command...>
+    local what="$1"; shift
+    for _ in $(seq 60); do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; done
+    die "$what did not come up"
+}
+
+ensure_postgres() {
+    [[ -n "${DATABASE_URL:-}" ]] && { say "Using the PostgreSQL at DATABASE_URL"; return; }
+    if pg_isready -q -h 127.0.0.1 -p 5432; then
+        say "PostgreSQL is running on 127.0.0.1:5432"
+        return
+    fi
+    command -v pg_ctlcluster >/dev/null || die "PostgreSQL is not running on 127.0.0.1:5432 and pg_ctlcluster is missing: install PostgreSQL 15 (apt-get install postgresql) or set DATABASE_URL."
+    say "Starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+    wait_for PostgreSQL pg_isready -q -h 127.0.0.1 -p 5432
+}
+
+ensure_redis() {
+    [[ -n "${REDIS_URL:-}" ]] && { say "Using the Redis at REDIS_URL"; return; }
+    if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+        say "Redis is running on 127.0.0.1:6379"
+        return
+    fi
+    command -v redis-server >/dev/null || die "Redis is not running on 127.0.0.1:6379 and redis-server is missing: install it (apt-get install redis-server) or set REDIS_URL."
+    say "Starting Redis"
+    mkdir -p /var/lib/redis /var/log/redis
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+        --dir /var/lib/redis --logfile /var/log/redis/ci.log
+    wait_for Redis redis-cli -h 127.0.0.1 -p 6379 ping
+}
