@@ -16,22 +16,19 @@ Run: .venv/bin/python -m loadtests.bench_pipeline --help
 
 import argparse
 import asyncio
-import json
 import random
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import psycopg2
 import redis
-import uvloop
 
 from loadtests import scenarios
 from loadtests.client import Client, Outcome
 from loadtests.cost import CostMeter
 from loadtests.cpu import CpuMeter
+from loadtests.harness import bench_run
 from loadtests.report import Figure, Report, machine, outcome_line
 from loadtests.stack import ROOT, ServerConfig, Stack
 
@@ -439,32 +436,14 @@ def main() -> int:
         "cores with it.",
     ]
 
-    def abort(signum, frame):
-        raise SystemExit(f"aborted by signal {signal.Signals(signum).name}")
-
-    signal.signal(signal.SIGTERM, abort)
-    signal.signal(signal.SIGALRM, abort)
-    signal.alarm(options.time_limit)
-    started = time.monotonic()
-    try:
-        print(f"==> Resetting database {options.database} and Redis db {options.redis_db}")
-        stack.reset()
-        setup(options, stack, report)
-        print("==> Phases")
-        passed = asyncio.Runner(loop_factory=uvloop.new_event_loop).run(
-            Bench(options, stack, report).run()
-        )
-    except subprocess.CalledProcessError as exc:
-        print(f"a command failed: {' '.join(exc.cmd)}\n{exc.stdout}\n{exc.stderr}")
-        raise
-    finally:
-        stack.close()
-        signal.alarm(0)
-    report.setup["Run time"] = f"{time.monotonic() - started:.0f}s"
-    report.write(options.out)
-    print(f"\n{report.markdown()}\n==> Report written to {options.out}")
-    print(json.dumps({f.name: f.verdict for f in report.figures}, indent=2))
-    return 0 if passed else 1
+    return bench_run(
+        stack=stack,
+        report=report,
+        out=options.out,
+        time_limit=options.time_limit,
+        prepare=lambda: setup(options, stack, report),
+        phases=lambda: Bench(options, stack, report).run(),
+    )
 
 
 if __name__ == "__main__":

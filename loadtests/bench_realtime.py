@@ -30,9 +30,7 @@ import asyncio
 import json
 import random
 import resource
-import signal
 import socket as net
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -43,13 +41,13 @@ from pathlib import Path
 import aiohttp
 import psycopg2
 import redis
-import uvloop
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from loadtests import scenarios
 from loadtests.client import Client, json_request
 from loadtests.cpu import CpuMeter
+from loadtests.harness import bench_run
 from loadtests.report import Figure, Report, machine
 from loadtests.stack import HOST, ROOT, Process, ServerConfig, Stack
 
@@ -633,35 +631,20 @@ def main() -> int:
         "took during a phase; every figure shares the same two cores with it.",
     ]
 
-    def abort(signum, frame):
-        raise SystemExit(f"aborted by signal {signal.Signals(signum).name}")
-
-    signal.signal(signal.SIGTERM, abort)
-    signal.signal(signal.SIGALRM, abort)
-    signal.alarm(options.time_limit)
-    started = time.monotonic()
-    try:
-        print(f"==> Resetting database {options.database} and Redis db {options.redis_db}")
-        stack.reset()
+    def prepare() -> None:
         setup(options, stack, report, ws_port)
         stack.web_start(ServerConfig("gunicorn", options.web_processes))
         ws_start(stack, options.ws_server, ws_port)
         stack.workers_start(concurrency=options.worker_concurrency)
-        print("==> Phases")
-        passed = asyncio.Runner(loop_factory=uvloop.new_event_loop).run(
-            Bench(options, stack, report).run()
-        )
-    except subprocess.CalledProcessError as exc:
-        print(f"a command failed: {' '.join(exc.cmd)}\n{exc.stdout}\n{exc.stderr}")
-        raise
-    finally:
-        stack.close()
-        signal.alarm(0)
-    report.setup["Run time"] = f"{time.monotonic() - started:.0f}s"
-    report.write(options.out)
-    print(f"\n{report.markdown()}\n==> Report written to {options.out}")
-    print(json.dumps({f.name: f.verdict for f in report.figures}, indent=2))
-    return 0 if passed else 1
+
+    return bench_run(
+        stack=stack,
+        report=report,
+        out=options.out,
+        time_limit=options.time_limit,
+        prepare=prepare,
+        phases=lambda: Bench(options, stack, report).run(),
+    )
 
 
 if __name__ == "__main__":

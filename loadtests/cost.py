@@ -8,11 +8,10 @@ else using it) and this load generator. A process that ends during a phase is mi
 """
 
 import os
-from pathlib import Path
 
+from loadtests.cpu import TICKS, backend_database, processes
 from loadtests.stack import Stack
 
-TICKS = os.sysconf("SC_CLK_TCK")
 PARTS = ("web", "workers", "PostgreSQL", "Redis", "load generator")
 
 
@@ -36,29 +35,17 @@ class CostMeter:
         """(part, CPU ticks so far) of every process of the stack."""
         sessions = {p.popen.pid: "web" for p in self.stack.web}
         sessions |= {p.popen.pid: "workers" for p in self.stack.workers}
-        found = {os.getpid(): ("load generator", _ticks(Path("/proc/self/stat").read_text()))}
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue  # the process ended meanwhile
-            session = int(stat.rsplit(")", 1)[1].split()[3])
-            if session in sessions:
+        found = {}
+        for pid, session, cmdline, ticks in processes():
+            if pid == os.getpid():
+                part = "load generator"
+            elif session in sessions:
                 part = sessions[session]
-            elif cmdline.startswith("postgres: ") and f" {self.stack.database} " in cmdline:
+            elif backend_database(cmdline) == self.stack.database:
                 part = "PostgreSQL"
             elif cmdline.startswith("redis-server"):
                 part = "Redis"
             else:
                 continue
-            found[int(entry.name)] = (part, _ticks(stat))
+            found[pid] = (part, ticks)
         return found
-
-
-def _ticks(stat: str) -> int:
-    # Fields after the parenthesised command name: utime is [11], stime [12].
-    fields = stat.rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])

@@ -10,15 +10,14 @@ workers are counted too), less what the own processes used.
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _own_ticks(own_sessions: set[int], database: str) -> dict[int, int]:
-    """CPU ticks so far of each process that is the benchmark's."""
-    ticks = {}
+def processes() -> Iterator[tuple[int, int, str, int]]:
+    """(pid, session id, command line, CPU ticks so far) of every running process."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -29,16 +28,25 @@ def _own_ticks(own_sessions: set[int], database: str) -> dict[int, int]:
             continue  # the process ended meanwhile
         # Fields after the parenthesised command name: state is [0], session [3], utime [11].
         fields = stat.rsplit(")", 1)[1].split()
-        words = cmdline.split()
-        backend = cmdline.startswith("postgres: ") and len(words) > 3 and words[2] == "postgres"
-        own = (
-            int(fields[3]) in own_sessions
-            or cmdline.startswith("redis-server")
-            or (cmdline.startswith("postgres") and (not backend or words[3] == database))
-        )
-        if own:
-            ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
-    return ticks
+        yield int(entry.name), int(fields[3]), cmdline, int(fields[11]) + int(fields[12])
+
+
+def backend_database(cmdline: str) -> str | None:
+    """The database of a PostgreSQL backend (`postgres: 15/main: user db host state`)."""
+    words = cmdline.split()
+    backend = cmdline.startswith("postgres: ") and len(words) > 3 and words[2] == "postgres"
+    return words[3] if backend else None
+
+
+def _own_ticks(own_sessions: set[int], database: str) -> dict[int, int]:
+    """CPU ticks so far of each process that is the benchmark's."""
+    return {
+        pid: ticks
+        for pid, session, cmdline, ticks in processes()
+        if session in own_sessions
+        or cmdline.startswith("redis-server")
+        or (cmdline.startswith("postgres") and backend_database(cmdline) in (None, database))
+    }
 
 
 def _busy_ticks() -> int:
