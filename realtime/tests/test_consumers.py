@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
@@ -382,6 +383,29 @@ def test_a_user_never_receives_another_users_events(make_wallet):
         await socket.close()
 
     run(scenario)
+
+
+def test_only_users_with_a_socket_are_published_to(make_wallet, monkeypatch):
+    alice, bob = make_wallet(balance=10_000), make_wallet()
+    layer = get_channel_layer()
+    sent_to = []
+    group_send = layer.group_send
+
+    async def counted(group, message):
+        sent_to.append(group)
+        await group_send(group, message)
+
+    monkeypatch.setattr(layer, "group_send", counted)
+
+    async def scenario():
+        socket, _, _ = await Socket.open(wallet=alice)
+        assert await socket.receive() == {"type": "hello", "seq": 2}
+        await pay(alice, bob, 100)  # events for both; only Alice listens
+        assert kinds(await socket.receive_many(2)) == ["transfer.updated", "balance.updated"]
+        await socket.close()
+
+    run(scenario)
+    assert sent_to == [user_group(alice.user_id)]
 
 
 # ---- after commit only, failures, deactivation ---------------------------------------------
