@@ -258,6 +258,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection after every task unless this is set;
+# a settle task then pays a new PostgreSQL connection (a backend fork) each time. Connections
+# are still closed past CONN_MAX_AGE and when unusable (api/config/celery.py).
+CELERY_DB_REUSE_MAX = 1_000_000
 # Redis redelivers an unacknowledged message only after this many seconds; the beat sweep,
 # not redelivery, is the real recovery path (contract section 8).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
