@@ -28,7 +28,7 @@ from loadtests import scenarios
 from loadtests.client import Client, Outcome
 from loadtests.cost import CostMeter
 from loadtests.cpu import CpuMeter
-from loadtests.harness import bench_run
+from loadtests.harness import bench_run, ledger_audit_figure
 from loadtests.report import Figure, Report, machine, outcome_line
 from loadtests.stack import ROOT, ServerConfig, Stack
 
@@ -351,11 +351,9 @@ class Bench:
         )
 
     def audit(self) -> bool:
-        result = self.stack.manage("ledger_audit", check=False)
-        text = (result.stdout + result.stderr).strip().replace("\n", " / ")
+        text, clean = ledger_audit_figure(self.stack, self.report)
         self.phase("ledger_audit", text)
-        self.report.figure(Figure("ledger_audit", text[:300], "clean", result.returncode == 0))
-        return result.returncode == 0
+        return clean
 
     async def run(self) -> bool:
         self.provision()

@@ -47,7 +47,7 @@ from websockets.exceptions import ConnectionClosed
 from loadtests import scenarios
 from loadtests.client import Client, json_request
 from loadtests.cpu import CpuMeter
-from loadtests.harness import bench_run
+from loadtests.harness import bench_run, ledger_audit_figure
 from loadtests.report import Figure, Report, machine
 from loadtests.stack import HOST, ROOT, Process, ServerConfig, Stack
 
@@ -520,11 +520,9 @@ class Bench:
             return dict(cursor.fetchall())
 
     def audit(self) -> bool:
-        result = self.stack.manage("ledger_audit", check=False)
-        text = (result.stdout + result.stderr).strip().replace("\n", " / ")
+        text, clean = ledger_audit_figure(self.stack, self.report)
         self.phase("ledger_audit", text)
-        self.report.figure(Figure("ledger_audit", text[:300], "clean", result.returncode == 0))
-        return result.returncode == 0
+        return clean
 
     async def run(self) -> bool:
         async with Client(self.stack.base_url, connections=300) as self.http:

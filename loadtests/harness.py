@@ -10,7 +10,7 @@ from pathlib import Path
 
 import uvloop
 
-from loadtests.report import Report
+from loadtests.report import Figure, Report
 from loadtests.stack import Stack
 
 
@@ -52,3 +52,12 @@ def bench_run(
     print(f"\n{report.markdown()}\n==> Report written to {out}")
     print(json.dumps({f.name: f.verdict for f in report.figures}, indent=2))
     return 0 if passed else 1
+
+
+def ledger_audit_figure(stack: Stack, report: Report) -> tuple[str, bool]:
+    """Runs `manage.py ledger_audit` on the stack's database, adds its figure to the report,
+    and returns its output on one line and whether the ledger is clean."""
+    result = stack.manage("ledger_audit", check=False)
+    text = (result.stdout + result.stderr).strip().replace("\n", " / ")
+    report.figure(Figure("ledger_audit", text[:300], "clean", result.returncode == 0))
+    return text, result.returncode == 0
