@@ -144,7 +144,7 @@ def _well_formed_fields(request: HttpRequest) -> dict | None:
         return None
     try:
         body = json.loads(request.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # the full path answers 400 malformed_request
         return None
     if not isinstance(body, dict) or not body.keys() <= {"receiver_email", "amount", "note"}:
         return None

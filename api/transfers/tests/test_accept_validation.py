@@ -208,6 +208,13 @@ CASES = {
     "malformed-json": (Raw('{"receiver_email": '), 400, "malformed_request", {}),
     "trailing-garbage": (Raw('{"amount": "1.00"} x'), 400, "malformed_request", {}),
     "json-nan": (Raw('{"receiver_email": "<bob>", "amount": NaN}'), 400, "malformed_request", {}),
+    "nested-too-deeply": (Raw("[" * 60_000), 400, "malformed_request", {}),
+    "objects-nested-too-deeply": (
+        Raw('{"a": ' * 5_000 + "1" + "}" * 5_000),
+        400,
+        "malformed_request",
+        {},
+    ),
     "not-utf8": (
         Raw(b'{"receiver_email": "\xff", "amount": "1.00"}'),
         400,
