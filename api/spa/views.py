@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from api.core.errors import error_response
 from api.core.money import format_paise
+from api.spa.security import spa_content_security_policy
 from api.users.management.commands.seed_demo import DEMO_DOMAIN, DEMO_PASSWORD, STAFF_EMAIL
 from api.users.models import User
 
@@ -33,6 +34,9 @@ def spa_index(request, path: str = ""):
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     # Always revalidated, so a new build's hashed asset names are picked up at once.
     response["Cache-Control"] = "no-cache"
+    # Only the app's pages carry this policy: /api/docs/ (Swagger UI) runs inline scripts.
+    # Referrer-Policy and X-Content-Type-Options come with every response (settings).
+    response["Content-Security-Policy"] = spa_content_security_policy(request)
     return response
 
 

@@ -36,9 +36,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "api.core.middleware.RequestIdMiddleware",
+    # Outside the envelope middleware, so that the error envelopes it writes in place of
+    # Django's pages get the security headers too.
+    "django.middleware.security.SecurityMiddleware",
     "api.core.middleware.ErrorEnvelopeMiddleware",
     "api.core.middleware.BodySizeLimitMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -48,6 +50,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Sent by SecurityMiddleware with every response (README, "Security headers"); spelled out
+# because the web app's pages rely on them. Same-origin: no Referer (paths hold transfer ids)
+# leaves the site.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
 
 ROOT_URLCONF = "api.config.urls"
 WSGI_APPLICATION = "api.config.wsgi.application"
