@@ -50,4 +50,21 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    files: ['e2e/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@playwright/test',
+              importNames: ['test', 'expect'],
+              message: "Import them from './helpers': its test fails on any Content-Security-Policy violation.",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -1,12 +1,14 @@
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import type { Browser, BrowserContext, Page } from '@playwright/test';
 import {
   apiToken,
+  expect,
   grouped,
   loginViaUi,
   newPerson,
   recordAttribute,
   recorded,
   registerViaApi,
+  test,
   waitLive,
   withSettlementPaused,
   type Person,

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { expect, test, type Page } from '@playwright/test';
-import { waitLive } from './helpers';
+import type { Page } from '@playwright/test';
+import { expect, test, waitLive } from './helpers';
 
 // Every screen at desktop and phone width, logged in as a demo user (demo mode is on in the
 // stack), saved under docs/screenshots/ for the README.

@@ -1,7 +1,84 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import { test as base, expect, type APIRequestContext, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { verhoeffCheckDigit } from '../src/lib/aadhaar';
+
+export { expect };
+
+/** What the browser said about a Content-Security-Policy violation, and on which page. */
+export type CspReport = { page: string; text: string };
+
+const VIOLATION_PREFIX = 'securitypolicyviolation: ';
+
+/**
+ * Every Content-Security-Policy message of every page in every context of the browser: the
+ * console lines Chromium writes for a refused load, eval, inline script or style or for a
+ * malformed policy, and the page's own `securitypolicyviolation` events (written to the console
+ * by an init script, so they arrive the same way).
+ */
+export class CspWatch {
+  private reports: CspReport[] = [];
+  private readonly watched = new WeakSet<BrowserContext>();
+
+  async watch(context: BrowserContext): Promise<void> {
+    if (this.watched.has(context)) return;
+    this.watched.add(context);
+    context.on('console', (message) => {
+      const text = message.text();
+      if (text.startsWith(VIOLATION_PREFIX) || text.includes('Content Security Policy')) {
+        this.reports.push({ page: message.page()?.url() ?? '(no page)', text });
+      }
+    });
+    await context.addInitScript((prefix: string) => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        const { effectiveDirective, blockedURI, sourceFile, lineNumber, sample } = e;
+        console.error(prefix + JSON.stringify({ effectiveDirective, blockedURI, sourceFile, lineNumber, sample }));
+      });
+    }, VIOLATION_PREFIX);
+  }
+
+  /** The reports so far, forgetting them. Console events still in flight are waited for. */
+  async take(browser: Browser): Promise<CspReport[]> {
+    // A round trip to each open page delivers the console events it sent before.
+    const pages = browser.contexts().flatMap((c) => c.pages());
+    await Promise.all(pages.map((p) => p.evaluate(() => undefined).catch(() => undefined)));
+    const taken = this.reports;
+    this.reports = [];
+    return taken;
+  }
+}
+
+/**
+ * `test` for every spec: each context the browser opens (the `page` fixture's, and those a
+ * test opens with browser.newContext or browser.newPage) is watched from before its first
+ * page, and a test fails at its end when any page reported a CSP violation.
+ */
+export const test = base.extend<{ failOnCspViolation: void }, { cspWatch: CspWatch }>({
+  cspWatch: [
+    async ({ browser }, use) => {
+      const watch = new CspWatch();
+      // Wrapped rather than listened to (browser.on('context')), so that the init script and
+      // the console subscription are in place before the caller can open a page.
+      const newContext = browser.newContext.bind(browser);
+      browser.newContext = async (options) => {
+        const context = await newContext(options);
+        await watch.watch(context);
+        return context;
+      };
+      await use(watch);
+      browser.newContext = newContext;
+    },
+    { scope: 'worker', auto: true },
+  ],
+  failOnCspViolation: [
+    async ({ browser, cspWatch }, use) => {
+      // Nothing is dropped at the start: a report from a hook counts against the next test.
+      await use();
+      expect(await cspWatch.take(browser), 'Content-Security-Policy violations in the browser').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
 
 export type Person = { email: string; password: string; full_name: string; aadhaar: string };
 
