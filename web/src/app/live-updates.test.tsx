@@ -1,8 +1,10 @@
 import { act, screen, waitFor } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
+import { LiveIndicator } from '@/components/ui/live-indicator';
 import { TransferStatusPanel } from '@/features/transfers/components/transfer-status';
 import { BalanceCard } from '@/features/wallet/components/balance-card';
 import { authStore } from '@/lib/auth-store';
+import type { LiveSocketOptions } from '@/lib/live-socket';
 import { liveStatusStore } from '@/lib/live-status';
 import { API, balance, server, transfer } from '@/testing/api';
 import { FakeSocket } from '@/testing/fake-socket';
@@ -18,11 +20,12 @@ function ticketHandler() {
   );
 }
 
-function startSocket(queryClient = testQueryClient()) {
+function startSocket(queryClient = testQueryClient(), options: Partial<LiveSocketOptions> = {}) {
   const socket = createLiveSocket(queryClient, {
     createSocket: (url) => new FakeSocket(url) as unknown as WebSocket,
     baseDelayMs: 10,
     maxDelayMs: 20,
+    ...options,
   });
   socket.start();
   return { socket, queryClient };
@@ -123,6 +126,46 @@ describe('polling fallback', () => {
       act(() => liveStatusStore.set('reconnecting'));
       await act(() => vi.advanceTimersByTimeAsync(3000));
       await waitFor(() => expect(calls).toBe(4));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('polls while the server refuses the socket as one too many (4429 before hello), for a minute', async () => {
+    let calls = 0;
+    server.use(http.get(`${API}/api/wallet/balance/`, () => (calls++, HttpResponse.json(balance('1000.00')))));
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      const queryClient = testQueryClient();
+      renderWithProviders(
+        <>
+          <LiveIndicator />
+          <BalanceCard />
+        </>,
+        { queryClient },
+      );
+      const { socket } = startSocket(queryClient, { random: () => 0 });
+      await screen.findByTestId('balance');
+      await waitFor(() => expect(FakeSocket.instances).toHaveLength(1));
+      act(() => FakeSocket.latest().drop(4429));
+      expect(screen.getByRole('status')).toHaveTextContent('Auto-refresh');
+      const before = calls;
+
+      await act(() => vi.advanceTimersByTimeAsync(30_000));
+      await waitFor(() => expect(calls).toBeGreaterThanOrEqual(before + 9));
+      expect(FakeSocket.instances).toHaveLength(1);
+
+      await act(() => vi.advanceTimersByTimeAsync(29_000));
+      expect(FakeSocket.instances).toHaveLength(1);
+      await act(() => vi.advanceTimersByTimeAsync(1_000));
+      await waitFor(() => expect(FakeSocket.instances).toHaveLength(2));
+      act(() => FakeSocket.latest().receive({ type: 'hello', seq: 0 }));
+      expect(screen.getByRole('status')).toHaveTextContent('Live');
+      await waitFor(() => expect(queryClient.isFetching()).toBe(0));
+      const live = calls;
+      await act(() => vi.advanceTimersByTimeAsync(10_000));
+      expect(calls).toBe(live);
+      socket.stop();
     } finally {
       vi.useRealTimers();
     }

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { liveStatusStore } from './live-status';
 
-// One notification socket per tab (contract section 5): ask for a single-use ticket, open the
-// ticket's url, and on any drop reconnect with exponential backoff and after_seq so no event
-// is missed. Events go to `onEvent` in seq order, each once.
+// One notification socket per tab: ask for a single-use ticket, open the ticket's url, and on
+// any drop reconnect with exponential backoff and after_seq so no event is missed. Events go
+// to `onEvent` in seq order, each once. A socket refused for having too many open (4429
+// before `hello`) is not retried quickly: the data polls over REST meanwhile (README,
+// "Realtime").
 
 export const TicketSchema = z.object({ ticket: z.string(), expires_in: z.number(), url: z.string() });
 export type Ticket = z.infer<typeof TicketSchema>;
@@ -14,6 +16,7 @@ export type SocketEvent = z.infer<typeof MessageSchema> & { seq: number };
 export const CLOSE_BAD_TICKET = 4401;
 export const CLOSE_BAD_AFTER_SEQ = 4400;
 export const CLOSE_TOO_FAR_BEHIND = 4410;
+/** After `hello`: this socket fell behind or sent too much. Before it: too many sockets. */
 export const CLOSE_TOO_SLOW = 4429;
 
 export type LiveSocketOptions = {
@@ -24,6 +27,8 @@ export type LiveSocketOptions = {
   createSocket?: (url: string) => WebSocket;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** The least wait before trying again after the server refused a socket as one too many. */
+  tooManySocketsRetryMs?: number;
   pingIntervalMs?: number;
   random?: () => number;
 };
@@ -32,6 +37,8 @@ export class LiveSocket {
   private socket: WebSocket | null = null;
   private lastSeq: number | null = null;
   private attempt = 0;
+  /** Whether the current socket got its `hello`. */
+  private greeted = false;
   private stopped = true;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private pinger: ReturnType<typeof setInterval> | null = null;
@@ -41,6 +48,7 @@ export class LiveSocket {
     this.opts = {
       baseDelayMs: 500,
       maxDelayMs: 15000,
+      tooManySocketsRetryMs: 60000,
       pingIntervalMs: 25000,
       random: Math.random,
       ...options,
@@ -92,6 +100,7 @@ export class LiveSocket {
       return;
     }
     this.socket = socket;
+    this.greeted = false;
     socket.onmessage = (m) => this.handleMessage(m.data);
     socket.onclose = (e) => this.handleClose(socket, e.code);
     socket.onerror = () => {
@@ -111,6 +120,7 @@ export class LiveSocket {
     if (!parsed.success) return;
     const message = parsed.data;
     if (message.type === 'hello') {
+      this.greeted = true;
       this.attempt = 0;
       liveStatusStore.set('live');
       this.startPinger();
@@ -133,6 +143,15 @@ export class LiveSocket {
     this.socket = null;
     this.clearPinger();
     if (this.stopped) return;
+    if (code === CLOSE_TOO_SLOW && !this.greeted) {
+      // Refused before anything was sent: the user has as many sockets open as allowed. A
+      // quick retry would be refused too; poll over REST (any status but live) for a while.
+      // Nothing was replayed, so lastSeq still says where to resume.
+      liveStatusStore.set('polling');
+      const wait = this.opts.tooManySocketsRetryMs;
+      this.retryIn(wait + (wait / 4) * this.opts.random());
+      return;
+    }
     if (code === CLOSE_TOO_FAR_BEHIND || code === CLOSE_BAD_AFTER_SEQ) {
       // The server cannot replay from our seq: start over from REST.
       this.lastSeq = null;
@@ -144,8 +163,11 @@ export class LiveSocket {
     if (this.stopped) return;
     liveStatusStore.set('reconnecting');
     const exp = Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** this.attempt);
-    const delay = exp / 2 + (exp / 2) * this.opts.random();
     this.attempt += 1;
+    this.retryIn(exp / 2 + (exp / 2) * this.opts.random());
+  }
+
+  private retryIn(delay: number): void {
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.connect();

@@ -1,7 +1,8 @@
 import { useSyncExternalStore } from 'react';
 
-// Whether the notification socket is up. Queries poll while it is not.
-export type LiveStatus = 'offline' | 'connecting' | 'live' | 'reconnecting';
+// Whether the notification socket is up. Queries poll while it is not. `polling`: the server
+// refused the socket as one too many, so it is retried only after a minute.
+export type LiveStatus = 'offline' | 'connecting' | 'live' | 'reconnecting' | 'polling';
 
 let status: LiveStatus = 'offline';
 const listeners = new Set<() => void>();

@@ -5,6 +5,7 @@ const text = {
   live: 'Live',
   connecting: 'Connecting…',
   reconnecting: 'Reconnecting…',
+  polling: 'Auto-refresh',
   offline: 'Offline',
 } as const;
 
