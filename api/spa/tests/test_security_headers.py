@@ -32,7 +32,8 @@ def directives(response) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("path", ROUTES)
 def test_every_page_gets_a_policy_without_inline_or_eval(client, path):
-    policy = directives(client.get(path))
+    response = client.get(path)
+    policy = directives(response)
 
     assert policy == {
         "default-src": ["'self'"],
@@ -46,6 +47,7 @@ def test_every_page_gets_a_policy_without_inline_or_eval(client, path):
         "form-action": ["'self'"],
         "connect-src": ["'self'", "ws://testserver:9100/ws/notifications/"],
     }
+    assert response["X-Frame-Options"] == "DENY"
 
 
 @pytest.mark.parametrize(
