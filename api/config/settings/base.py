@@ -197,7 +197,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
-WELCOME_CREDIT_PAISE = setting_paise("WELCOME_CREDIT", env.get("WELCOME_CREDIT", "1000.00"))
+
+def welcome_credit_paise(default: str) -> int:
+    """WELCOME_CREDIT when set, else the mode's default (production credits nothing)."""
+    return setting_paise("WELCOME_CREDIT", env.get("WELCOME_CREDIT", default))
+
+
+WELCOME_CREDIT_PAISE = welcome_credit_paise("1000.00")
 MAX_TRANSFER_AMOUNT_PAISE = setting_paise(
     "MAX_TRANSFER_AMOUNT", env.get("MAX_TRANSFER_AMOUNT", "100000.00")
 )
