@@ -141,6 +141,9 @@ STATICFILES_DIRS = [SPA_DIST_DIR] if SPA_DIST_DIR.is_dir() else []
 WHITENOISE_IMMUTABLE_FILE_TEST = r"^/static/assets/.+-[0-9A-Za-z_-]{8}\.\w+$"
 # Demo mode lists the demo logins on the login page (GET /api/config/); local mode turns it on.
 DEMO_MODE = env.boolean("DEMO_MODE", False)
+# `seed_demo` creates users with a published password; production settings allow it only
+# with DEMO_DATA=1.
+SEED_DEMO_ALLOWED = True
 
 # Contract section 2: request bodies are at most 64 KiB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024

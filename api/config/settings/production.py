@@ -24,6 +24,8 @@ DATABASES = {"default": database(None)}
 
 # Money is not handed out unless the operator says so.
 WELCOME_CREDIT_PAISE = welcome_credit_paise("0.00")
+# Demo users share a published password: never in production by accident.
+SEED_DEMO_ALLOWED = env.boolean("DEMO_DATA", False)
 
 # TLS ends at the reverse proxy, which must set X-Forwarded-Proto and overwrite any value a
 # client sent; without it every request looks like plain http and is redirected forever.
