@@ -236,6 +236,11 @@ class UserAadhaarRevealApi(APIView):
             200: OutputSerializer,
             401: NOT_AUTHENTICATED,
             403: OpenApiResponse(ErrorEnvelopeSerializer, description="`wrong_password`."),
+            409: OpenApiResponse(
+                ErrorEnvelopeSerializer,
+                description="`aadhaar_unreadable`: the stored ciphertext does not decrypt for "
+                "this user (altered or copied from another user's row); nothing is revealed.",
+            ),
             429: THROTTLED,
         },
         description="Every attempt is audited, throttled ones included.",

@@ -34,7 +34,7 @@ def test_staff_create_makes_a_staff_user_with_a_wallet_and_a_valid_aadhaar(clien
         True,
         True,
     )
-    number = aadhaar.decrypt(staff.aadhaar_ciphertext, staff.aadhaar_key_id)
+    number = aadhaar.decrypt(staff.aadhaar_ciphertext, staff.aadhaar_key_id, user_id=staff.pk)
     assert aadhaar.is_valid(number) and number not in out
     assert Account.objects.get(user=staff).balance == 0  # no welcome credit for staff
     login = client.post(
