@@ -3,12 +3,12 @@
 from django.db.models import QuerySet
 
 from api.users import aadhaar
-from api.users.models import User
+from api.users.models import User, email_normalize
 
 
 def user_get_by_email(*, email: str) -> User | None:
     """The user with this email in any letter case, or None."""
-    return User.objects.filter(email=email.strip().lower()).first()
+    return User.objects.filter(email=email_normalize(email)).first()
 
 
 def users_aadhaar_stale() -> QuerySet[User]:

@@ -26,7 +26,7 @@ from api.core.exceptions import ApplicationError
 from api.core.transactions import on_commit_robust
 from api.transfers.services import transfers_settle_pending_of_user, welcome_credit_grant
 from api.users import aadhaar as aadhaar_numbers
-from api.users.models import AadhaarRevealAudit, User
+from api.users.models import AadhaarRevealAudit, User, email_normalize
 from api.users.selectors import users_aadhaar_stale
 from realtime.send import user_sockets_close
 
@@ -77,7 +77,7 @@ def _user_build(
 ) -> User:
     """An unsaved user from raw input, or a 400 naming every invalid field at once."""
     errors: dict[str, list[str]] = {}
-    email = email.strip().lower()
+    email = email_normalize(email)
     if not _email_is_valid(email):
         errors["email"] = ["Enter a valid email address."]
     full_name = full_name.strip()

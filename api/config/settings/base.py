@@ -153,6 +153,10 @@ THROTTLE_RATES = {
     "user": env.get("THROTTLE_USER", "6000/min"),
     "register": env.get("THROTTLE_REGISTER", "300/min"),
     "login": env.get("THROTTLE_LOGIN", "300/min"),
+    # Failed logins per submitted email, from any address (api/users/login_failures.py).
+    "login_failures": env.get("THROTTLE_LOGIN_FAILURES", "10/hour"),
+    # Admin sign-in attempts per client address.
+    "admin_login": env.get("THROTTLE_ADMIN_LOGIN", "10/min"),
     "reveal": env.get("THROTTLE_REVEAL", "5/min"),
     "transfer": env.get("THROTTLE_TRANSFER", "6000/min"),
     "ticket": env.get("THROTTLE_TICKET", "120/min"),
