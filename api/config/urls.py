@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api.core.admin import admin_login_throttled
 from api.core.apis import HealthApi, ReadinessApi
+from api.users.admin_login import admin_login_throttled
 
 urlpatterns = [
     path("healthz", HealthApi.as_view(), name="healthz"),

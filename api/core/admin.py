@@ -1,13 +1,7 @@
 """The base of every VaultPay admin page: money and identities change only through services,
 never by hand, so the admin is for looking."""
 
-import functools
-import math
-
 from django.contrib import admin
-
-from api.core.errors import error_response
-from api.core.throttling import ScopedCounterThrottle
 
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):
@@ -30,30 +24,3 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-class _AdminLoginScope:
-    """Stands for the admin's login view where DRF throttles look for a scope."""
-
-    throttle_scope = "admin_login"
-
-
-def admin_login_throttled(login_view):
-    """The admin's login view with sign-in attempts (POSTs) counted per client address at
-    THROTTLE_ADMIN_LOGIN; past it, 429 `throttled` in the error envelope with Retry-After,
-    and the credentials are not looked at."""
-
-    @functools.wraps(login_view)
-    def view(request, *args, **kwargs):
-        if request.method == "POST":
-            throttle = ScopedCounterThrottle()
-            if not throttle.allow_request(request, _AdminLoginScope):
-                wait = math.ceil(throttle.wait())
-                response = error_response(
-                    "throttled", f"Too many sign-in attempts; try again in {wait} seconds.", 429
-                )
-                response["Retry-After"] = str(wait)
-                return response
-        return login_view(request, *args, **kwargs)
-
-    return view

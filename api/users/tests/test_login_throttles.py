@@ -135,3 +135,14 @@ def test_admin_sign_in_attempts_are_throttled_per_address(staff, throttle):
     assert client.get("/admin/login/", REMOTE_ADDR="10.1.1.1").status_code == 200
     signed_in = admin_sign_in(client, staff.email, "staff-horse-42", address="10.2.2.2")
     assert signed_in.status_code == 302
+
+
+def test_admin_sign_in_failures_share_the_per_account_limit(client, staff, three_failures):
+    admin = Client()
+    assert login(client, staff.email, "wrong-horse-42").status_code == 401
+    for number in range(2):
+        failed = admin_sign_in(admin, staff.email.upper(), "wrong-horse-42", f"10.3.0.{number}")
+        assert failed.status_code == 200
+
+    assert_locked(admin_sign_in(admin, staff.email, "staff-horse-42", address="10.3.9.9"))
+    assert_locked(login(client, staff.email, "staff-horse-42", address="10.3.9.9"))
