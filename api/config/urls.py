@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api.core.apis import HealthApi, ReadinessApi
+from api.users.admin_login import admin_login_throttled
 
 urlpatterns = [
     path("healthz", HealthApi.as_view(), name="healthz"),
@@ -12,6 +13,8 @@ urlpatterns = [
     path("api/users/", include("api.users.urls")),
     path("api/wallet/", include("api.transfers.urls")),
     path("api/realtime/", include("realtime.urls")),
+    # Before the admin's own URLs, so that its login page is reached only through the throttle.
+    path("admin/login/", admin_login_throttled(admin.site.login), name="admin-login"),
     path("admin/", admin.site.urls),
     # The web app at "/" and its client-side routes, plus GET /api/config/.
     path("", include("api.spa.urls")),

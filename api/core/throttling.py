@@ -1,4 +1,5 @@
 import functools
+import time
 
 from redis.commands.core import Script
 from rest_framework.throttling import ScopedRateThrottle
@@ -16,6 +17,15 @@ return count
 @functools.cache
 def _window_count() -> Script:
     return redis_client().register_script(WINDOW_COUNT)
+
+
+def window_count(*, key: str, window_seconds: int, increment: bool = True) -> int:
+    """Hits on `key` in the current fixed window of `window_seconds`, counting this one first
+    when `increment`; the counter expires with its window."""
+    counter = f"vaultpay:{key}:{int(time.time() // window_seconds)}"
+    if increment:
+        return _window_count()(keys=[counter], args=[window_seconds])
+    return int(redis_client().get(counter) or 0)
 
 
 class ScopedCounterThrottle(ScopedRateThrottle):
@@ -36,10 +46,8 @@ class ScopedCounterThrottle(ScopedRateThrottle):
             return True
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        now = self.timer()
-        counter = f"vaultpay:{self.get_cache_key(request, view)}:{int(now // self.duration)}"
-        count = _window_count()(keys=[counter], args=[self.duration])
-        self.seconds_left = self.duration - now % self.duration
+        count = window_count(key=self.get_cache_key(request, view), window_seconds=self.duration)
+        self.seconds_left = self.duration - self.timer() % self.duration
         return count <= self.num_requests
 
     def wait(self) -> float:

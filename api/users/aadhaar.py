@@ -1,9 +1,12 @@
 """Aadhaar numbers: validation, encryption at rest, the blind index and the display forms.
 
 A number is stored as AES-256-GCM ciphertext under a key id from `AADHAAR_KEYS` (newest first),
-with the key id bound as associated data so a ciphertext cannot be passed off under another
-key. Uniqueness uses an HMAC-SHA256 blind index keyed by `AADHAAR_INDEX_KEY`, which never
-changes with key rotation. Nothing in this module logs, and no error message carries a number.
+with the key id and the user's id bound as associated data, so a ciphertext can be passed off
+neither under another key nor on another user's row. Stored values start with `v2:`; values
+without it were written before the user binding (key id only) and are read only by
+`aadhaar_rotate_keys`, which rewrites them. Uniqueness uses an HMAC-SHA256 blind index keyed by
+`AADHAAR_INDEX_KEY`, which never changes with key rotation. Nothing in this module logs, and no
+error message carries a number.
 """
 
 import base64
@@ -15,7 +18,9 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
+from uuid import UUID
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -28,6 +33,12 @@ PATTERN = re.compile(r"[2-9][0-9]{11}")
 NONCE_BYTES = 12
 KEY_BYTES = 32
 KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,32}")
+# Marks ciphertexts bound to their user; base64 never contains ":".
+BOUND_PREFIX = "v2:"
+
+
+class UnreadableCiphertext(Exception):
+    """A stored ciphertext that does not decrypt for this row. The message names no number."""
 
 
 def normalize(raw: str) -> str:
@@ -103,29 +114,69 @@ def _forget_key_ring(*, setting: str, **kwargs) -> None:
         key_ring.cache_clear()
 
 
-def encrypt(number: str) -> tuple[str, str]:
-    """(base64 of nonce + ciphertext + tag, key id) under the newest key."""
-    ring = key_ring()
-    kid = ring.newest_key_id
-    nonce = os.urandom(NONCE_BYTES)
-    sealed = ring.ciphers[kid].encrypt(nonce, number.encode(), kid.encode())
-    return base64.b64encode(nonce + sealed).decode(), kid
+def _associated_data(key_id: str, user_id: UUID) -> bytes:
+    # Key ids never contain "|", so this never equals the key id alone (the unbound format).
+    return f"{key_id}|{user_id}".encode()
 
 
-def decrypt(ciphertext: str, key_id: str) -> str:
-    """The number, or ImproperlyConfigured when its key has left AADHAAR_KEYS.
-
-    A tampered ciphertext raises cryptography's InvalidTag, which is not caught here: it means
-    the row was altered, and the caller must not carry on as if nothing happened.
-    """
+def _cipher(key_id: str) -> AESGCM:
     cipher = key_ring().ciphers.get(key_id)
     if cipher is None:
         raise ImproperlyConfigured(
             f"AADHAAR_KEYS no longer holds the key {key_id!r}; put it back and run "
             "aadhaar_rotate_keys before removing it."
         )
-    raw = base64.b64decode(ciphertext)
-    return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], key_id.encode()).decode()
+    return cipher
+
+
+def _open(sealed: str, key_id: str, associated_data: bytes) -> str:
+    cipher = _cipher(key_id)
+    try:
+        raw = base64.b64decode(sealed, validate=True)
+        plain = cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated_data)
+    except (InvalidTag, binascii.Error, ValueError):  # ValueError: too short for a nonce
+        raise UnreadableCiphertext(
+            "The Aadhaar ciphertext failed authentication: it was altered, or copied from "
+            "another user's row."
+        ) from None
+    return plain.decode()
+
+
+def encrypt(number: str, *, user_id: UUID) -> tuple[str, str]:
+    """(stored value, key id): `v2:` and base64 of nonce + ciphertext + tag under the newest
+    key, bound to that key id and `user_id`."""
+    ring = key_ring()
+    kid = ring.newest_key_id
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = ring.ciphers[kid].encrypt(nonce, number.encode(), _associated_data(kid, user_id))
+    return BOUND_PREFIX + base64.b64encode(nonce + sealed).decode(), kid
+
+
+def is_bound(ciphertext: str) -> bool:
+    return ciphertext.startswith(BOUND_PREFIX)
+
+
+def decrypt(ciphertext: str, key_id: str, *, user_id: UUID) -> str:
+    """The number stored on the row of `user_id`.
+
+    Raises UnreadableCiphertext when the value was altered, belongs to another user's row, or
+    predates the user binding (until aadhaar_rotate_keys rewrites it); ImproperlyConfigured
+    when its key has left AADHAAR_KEYS.
+    """
+    if not is_bound(ciphertext):
+        raise UnreadableCiphertext(
+            "The Aadhaar ciphertext predates the user binding; run aadhaar_rotate_keys."
+        )
+    return _open(ciphertext.removeprefix(BOUND_PREFIX), key_id, _associated_data(key_id, user_id))
+
+
+def decrypt_unbound(ciphertext: str, key_id: str) -> str:
+    """The number in a value written before the user binding (key id only as associated data).
+
+    Only for rewriting such values: nothing ties them to a row, so the caller must check the
+    number against the row's blind index. Raises like `decrypt`.
+    """
+    return _open(ciphertext, key_id, key_id.encode())
 
 
 def blind_index(number: str) -> str:

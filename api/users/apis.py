@@ -4,13 +4,15 @@ import ipaddress
 
 from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
+from api.core.exceptions import ApplicationError
 from api.core.schema import NOT_AUTHENTICATED, ErrorEnvelopeSerializer
+from api.users.login_failures import login_failure_record, login_failures_wait
 from api.users.services import (
     token_refresh,
     token_revoke,
@@ -134,15 +136,30 @@ class UserLoginApi(APIView):
                 description="`invalid_credentials`, alike for a wrong email, a wrong password "
                 "and an inactive user.",
             ),
-            429: THROTTLED,
+            429: OpenApiResponse(
+                ErrorEnvelopeSerializer,
+                description="`throttled`, with `Retry-After`: too many logins from this address "
+                "(THROTTLE_LOGIN), or too many failed logins for this email from anywhere "
+                "(THROTTLE_LOGIN_FAILURES; unknown emails alike), refused without looking at "
+                "the password.",
+            ),
         },
         auth=[],
     )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic(durable=True):
-            login = user_login(**serializer.validated_data)
+        email = serializer.validated_data["email"]
+        wait = login_failures_wait(email=email)
+        if wait is not None:
+            raise exceptions.Throttled(wait=wait)
+        try:
+            with transaction.atomic(durable=True):
+                login = user_login(**serializer.validated_data)
+        except ApplicationError as exc:
+            if exc.code == "invalid_credentials":
+                login_failure_record(email=email)
+            raise
         return Response(self.OutputSerializer(login).data)
 
 
@@ -236,6 +253,11 @@ class UserAadhaarRevealApi(APIView):
             200: OutputSerializer,
             401: NOT_AUTHENTICATED,
             403: OpenApiResponse(ErrorEnvelopeSerializer, description="`wrong_password`."),
+            409: OpenApiResponse(
+                ErrorEnvelopeSerializer,
+                description="`aadhaar_unreadable`: the stored ciphertext does not decrypt for "
+                "this user (altered or copied from another user's row); nothing is revealed.",
+            ),
             429: THROTTLED,
         },
         description="Every attempt is audited, throttled ones included.",

@@ -9,13 +9,18 @@ from django.utils import timezone
 from api.users import aadhaar
 
 
+def email_normalize(email: str) -> str:
+    """The form every path stores and matches an email in: trimmed and lower-cased."""
+    return email.strip().lower()
+
+
 class UserManager(BaseUserManager):
     def get_by_natural_key(self, email):
         # Emails are stored lower-cased, so every login path (API, admin) matches any case.
-        return self.get(email=email.strip().lower())
+        return self.get(email=email_normalize(email))
 
     def create_user(self, email, password=None, **fields):
-        user = self.model(email=email.strip().lower(), **fields)
+        user = self.model(email=email_normalize(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user

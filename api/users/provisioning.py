@@ -71,7 +71,7 @@ def loadtest_users_create(
         for n in numbers
     ]
     for user, number in zip(users, _fresh_aadhaar_numbers(len(users)), strict=True):
-        user.aadhaar_ciphertext, user.aadhaar_key_id = aadhaar.encrypt(number)
+        user.aadhaar_ciphertext, user.aadhaar_key_id = aadhaar.encrypt(number, user_id=user.pk)
         user.aadhaar_index = aadhaar.blind_index(number)
         user.aadhaar_last4 = number[-4:]
     User.objects.bulk_create(users)

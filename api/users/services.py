@@ -5,9 +5,11 @@ Nothing here opens an outermost transaction: each function says which transactio
 entry points (APIs, commands) open it. Client mistakes raise ApplicationError.
 """
 
+import logging
 import re
 from functools import partial
 from typing import NamedTuple, TypedDict
+from uuid import UUID
 
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
@@ -24,8 +26,11 @@ from api.core.exceptions import ApplicationError
 from api.core.transactions import on_commit_robust
 from api.transfers.services import transfers_settle_pending_of_user, welcome_credit_grant
 from api.users import aadhaar as aadhaar_numbers
-from api.users.models import AadhaarRevealAudit, User
+from api.users.models import AadhaarRevealAudit, User, email_normalize
+from api.users.selectors import users_aadhaar_stale
 from realtime.send import user_sockets_close
+
+logger = logging.getLogger(__name__)
 
 # An Indian mobile number: +91 and ten digits starting 6-9, or the ten digits alone.
 PHONE_PATTERN = re.compile(r"(?:\+91)?([6-9][0-9]{9})")
@@ -49,6 +54,12 @@ class Deactivation(NamedTuple):
     transfers_failed: int
 
 
+class AadhaarRotationBatch(NamedTuple):
+    rewritten: int
+    unreadable: list[UUID]  # rows left as they were: their ciphertext failed authentication
+    last_pk: UUID | None  # where the next batch starts; None when no row was left
+
+
 def _invalid_fields(fields: dict[str, list[str]]) -> ApplicationError:
     return ApplicationError("validation_error", "Some fields are invalid.", fields=fields)
 
@@ -66,7 +77,7 @@ def _user_build(
 ) -> User:
     """An unsaved user from raw input, or a 400 naming every invalid field at once."""
     errors: dict[str, list[str]] = {}
-    email = email.strip().lower()
+    email = email_normalize(email)
     if not _email_is_valid(email):
         errors["email"] = ["Enter a valid email address."]
     full_name = full_name.strip()
@@ -96,7 +107,8 @@ def _user_build(
         raise _invalid_fields(errors)
 
     user.set_password(password)
-    user.aadhaar_ciphertext, user.aadhaar_key_id = aadhaar_numbers.encrypt(number)
+    # The primary key is a UUID made in Python, so the ciphertext can be bound to it now.
+    user.aadhaar_ciphertext, user.aadhaar_key_id = aadhaar_numbers.encrypt(number, user_id=user.pk)
     user.aadhaar_index = aadhaar_numbers.blind_index(number)
     user.aadhaar_last4 = number[-4:]
     return user
@@ -255,20 +267,44 @@ def _reveal_audit(*, user: User, succeeded: bool, ip_address: str | None, reques
     )
 
 
+def _aadhaar_unreadable(user: User, exc: aadhaar_numbers.UnreadableCiphertext) -> ApplicationError:
+    # The user id and the reason go to the operator; the number is not in either.
+    logger.error("Aadhaar number of user %s cannot be read: %s", user.pk, exc)
+    return ApplicationError(
+        "aadhaar_unreadable",
+        "Your stored Aadhaar number cannot be read back. Contact support and quote the request id.",
+        status=409,
+    )
+
+
 def user_aadhaar_reveal(
     *, user: User, password: str, ip_address: str | None, request_id: str
 ) -> str:
     """The user's Aadhaar number in printed form ("2345 6789 0124") once the password checks.
 
-    Every call writes an AadhaarRevealAudit row, which must outlive a wrong password: run this
-    in autocommit, not inside a transaction that the error would roll back.
-    Raises 403 `wrong_password`.
+    Every call writes an AadhaarRevealAudit row, succeeded only when the number was shown,
+    which must outlive an error: run this in autocommit, not inside a transaction that the
+    error would roll back.
+    Raises 403 `wrong_password`; 409 `aadhaar_unreadable` when the stored ciphertext does not
+    decrypt for this user (altered, copied from another user's row, or written before the user
+    binding and not yet rewritten by aadhaar_rotate_keys).
     """
-    succeeded = user.check_password(password)
-    _reveal_audit(user=user, succeeded=succeeded, ip_address=ip_address, request_id=request_id)
-    if not succeeded:
+    password_ok = user.check_password(password)
+    number = unreadable = None
+    if password_ok:
+        try:
+            number = aadhaar_numbers.decrypt(
+                user.aadhaar_ciphertext, user.aadhaar_key_id, user_id=user.pk
+            )
+        except aadhaar_numbers.UnreadableCiphertext as exc:
+            unreadable = exc
+    _reveal_audit(
+        user=user, succeeded=number is not None, ip_address=ip_address, request_id=request_id
+    )
+    if not password_ok:
         raise ApplicationError("wrong_password", "The password is incorrect.", status=403)
-    number = aadhaar_numbers.decrypt(user.aadhaar_ciphertext, user.aadhaar_key_id)
+    if unreadable is not None:
+        raise _aadhaar_unreadable(user, unreadable)
     return aadhaar_numbers.spaced(number)
 
 
@@ -277,23 +313,56 @@ def user_aadhaar_reveal_refused(*, user: User, ip_address: str | None, request_i
     _reveal_audit(user=user, succeeded=False, ip_address=ip_address, request_id=request_id)
 
 
-def user_aadhaar_rotate_batch(*, batch_size: int) -> int:
-    """Re-encrypts up to `batch_size` Aadhaar numbers that are not under the newest key and
-    returns how many it rewrote (0 when none are left).
+def _aadhaar_number_of_row(user: User) -> str:
+    """The row's number from either stored format, or UnreadableCiphertext.
 
-    Locks those user rows in primary-key order until the caller's transaction commits: give
-    each batch its own short transaction. Rows already under the newest key are never
-    selected, so an interrupted rotation resumes where it stopped.
+    An unbound value proves nothing about its row, so its number must match the row's blind
+    index: a value copied from another row before the binding is not adopted by this one.
     """
-    newest = aadhaar_numbers.key_ring().newest_key_id
-    users = list(
-        User.objects.select_for_update().exclude(aadhaar_key_id=newest).order_by("pk")[:batch_size]
-    )
+    if aadhaar_numbers.is_bound(user.aadhaar_ciphertext):
+        return aadhaar_numbers.decrypt(
+            user.aadhaar_ciphertext, user.aadhaar_key_id, user_id=user.pk
+        )
+    number = aadhaar_numbers.decrypt_unbound(user.aadhaar_ciphertext, user.aadhaar_key_id)
+    if aadhaar_numbers.blind_index(number) != user.aadhaar_index:
+        raise aadhaar_numbers.UnreadableCiphertext(
+            "The Aadhaar ciphertext does not match the row's blind index: it was copied from "
+            "another user's row."
+        )
+    return number
+
+
+def user_aadhaar_rotate_batch(*, batch_size: int, after_pk: UUID | None) -> AadhaarRotationBatch:
+    """Re-encrypts, under the newest key and bound to their user, up to `batch_size` Aadhaar
+    numbers that are not yet both, taking rows in primary-key order after `after_pk`.
+
+    Locks those user rows until the caller's transaction commits: give each batch its own
+    short transaction, and start the next after the returned `last_pk`. Rows already current
+    are never selected, so an interrupted rotation resumes where it stopped. A row whose
+    ciphertext fails authentication is left as it is and listed in `unreadable`. Raises
+    ImproperlyConfigured when a row's key has left AADHAAR_KEYS.
+    """
+    stale = users_aadhaar_stale().select_for_update().order_by("pk")
+    if after_pk is not None:
+        stale = stale.filter(pk__gt=after_pk)
+    users = list(stale[:batch_size])
+    rewritten, unreadable = [], []
     for user in users:
-        number = aadhaar_numbers.decrypt(user.aadhaar_ciphertext, user.aadhaar_key_id)
-        user.aadhaar_ciphertext, user.aadhaar_key_id = aadhaar_numbers.encrypt(number)
-    User.objects.bulk_update(users, ["aadhaar_ciphertext", "aadhaar_key_id"])
-    return len(users)
+        try:
+            number = _aadhaar_number_of_row(user)
+        except aadhaar_numbers.UnreadableCiphertext:
+            unreadable.append(user.pk)
+            continue
+        user.aadhaar_ciphertext, user.aadhaar_key_id = aadhaar_numbers.encrypt(
+            number, user_id=user.pk
+        )
+        rewritten.append(user)
+    User.objects.bulk_update(rewritten, ["aadhaar_ciphertext", "aadhaar_key_id"])
+    return AadhaarRotationBatch(
+        rewritten=len(rewritten),
+        unreadable=unreadable,
+        last_pk=users[-1].pk if users else None,
+    )
 
 
 def user_deactivate(*, user: User) -> Deactivation:

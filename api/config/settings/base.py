@@ -149,6 +149,9 @@ STATICFILES_DIRS = [SPA_DIST_DIR] if SPA_DIST_DIR.is_dir() else []
 WHITENOISE_IMMUTABLE_FILE_TEST = r"^/static/assets/.+-[0-9A-Za-z_-]{8}\.\w+$"
 # Demo mode lists the demo logins on the login page (GET /api/config/); local mode turns it on.
 DEMO_MODE = env.boolean("DEMO_MODE", False)
+# `seed_demo` creates users with a published password; production settings allow it only
+# with DEMO_DATA=1.
+SEED_DEMO_ALLOWED = True
 
 # Contract section 2: request bodies are at most 64 KiB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
@@ -158,6 +161,10 @@ THROTTLE_RATES = {
     "user": env.get("THROTTLE_USER", "6000/min"),
     "register": env.get("THROTTLE_REGISTER", "300/min"),
     "login": env.get("THROTTLE_LOGIN", "300/min"),
+    # Failed logins per submitted email, from any address (api/users/login_failures.py).
+    "login_failures": env.get("THROTTLE_LOGIN_FAILURES", "10/hour"),
+    # Admin sign-in attempts per client address.
+    "admin_login": env.get("THROTTLE_ADMIN_LOGIN", "10/min"),
     "reveal": env.get("THROTTLE_REVEAL", "5/min"),
     "transfer": env.get("THROTTLE_TRANSFER", "6000/min"),
     "ticket": env.get("THROTTLE_TICKET", "120/min"),
@@ -205,7 +212,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
-WELCOME_CREDIT_PAISE = setting_paise("WELCOME_CREDIT", env.get("WELCOME_CREDIT", "1000.00"))
+
+def welcome_credit_paise(default: str) -> int:
+    """WELCOME_CREDIT when set, else the mode's default (production credits nothing)."""
+    return setting_paise("WELCOME_CREDIT", env.get("WELCOME_CREDIT", default))
+
+
+WELCOME_CREDIT_PAISE = welcome_credit_paise("1000.00")
 MAX_TRANSFER_AMOUNT_PAISE = setting_paise(
     "MAX_TRANSFER_AMOUNT", env.get("MAX_TRANSFER_AMOUNT", "100000.00")
 )

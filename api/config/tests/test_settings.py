@@ -71,3 +71,97 @@ def test_local_mode_uses_sqlite_in_wal_mode(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["wal", "IMMEDIATE"]
     assert (tmp_path / "vaultpay.sqlite3").exists()
+
+
+def settings_of(settings_module: str, env: dict[str, str], *names: str) -> dict:
+    """The named settings as a started process sees them."""
+    result = start_django(
+        settings_module,
+        env,
+        then=(
+            "import json; from django.conf import settings; "
+            f"print(json.dumps({{n: getattr(settings, n) for n in {list(names)!r}}}))"
+        ),
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_production_gives_no_welcome_credit_unless_configured(tmp_path):
+    production = "api.config.settings.production"
+    assert settings_of(production, PRODUCTION_SECRETS, "WELCOME_CREDIT_PAISE") == {
+        "WELCOME_CREDIT_PAISE": 0
+    }
+    configured = {**PRODUCTION_SECRETS, "WELCOME_CREDIT": "25.50"}
+    assert settings_of(production, configured, "WELCOME_CREDIT_PAISE") == {
+        "WELCOME_CREDIT_PAISE": 2550
+    }
+    for mode in ("local", "test"):
+        local = {"VAULTPAY_RUN_DIR": str(tmp_path)}
+        assert settings_of(f"api.config.settings.{mode}", local, "WELCOME_CREDIT_PAISE") == {
+            "WELCOME_CREDIT_PAISE": 100_000
+        }, mode
+
+
+def requests_seen(env: dict[str, str]) -> dict:
+    """Answers of production settings to a plain-http request, a health probe and an https
+    request (as a TLS-terminating proxy forwards it), without touching a database."""
+    result = start_django(
+        "api.config.settings.production",
+        env,
+        then=(
+            "import json; from django.test import Client; c = Client(HTTP_HOST='localhost'); "
+            "plain = c.get('/api/users/profile/'); probe = c.get('/healthz'); "
+            "tls = c.get('/healthz', HTTP_X_FORWARDED_PROTO='https'); "
+            "print(json.dumps({'plain': [plain.status_code, plain.get('Location')], "
+            "'probe': probe.status_code, 'hsts': tls.get('Strict-Transport-Security')}))"
+        ),
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_production_redirects_to_https_and_sends_hsts_by_default():
+    seen = requests_seen(PRODUCTION_SECRETS)
+
+    assert seen["plain"] == [301, "https://localhost/api/users/profile/"]
+    assert seen["probe"] == 200  # orchestrators probe over plain http
+    assert seen["hsts"] == "max-age=31536000; includeSubDomains"
+
+
+def test_production_tls_settings_come_from_the_environment():
+    seen = requests_seen(
+        {
+            **PRODUCTION_SECRETS,
+            "SECURE_SSL_REDIRECT": "0",
+            "SECURE_HSTS_SECONDS": "600",
+            "SECURE_HSTS_INCLUDE_SUBDOMAINS": "0",
+            "SECURE_HSTS_PRELOAD": "1",
+        }
+    )
+
+    assert seen["plain"][0] == 401  # answered over http, not redirected
+    assert seen["hsts"] == "max-age=600; preload"
+
+
+def test_production_cookies_are_secure_and_hidden_from_scripts():
+    names = [
+        "SESSION_COOKIE_SECURE",
+        "SESSION_COOKIE_HTTPONLY",
+        "CSRF_COOKIE_SECURE",
+        "CSRF_COOKIE_HTTPONLY",
+    ]
+    seen = settings_of("api.config.settings.production", PRODUCTION_SECRETS, *names)
+
+    assert seen == dict.fromkeys(names, True)
+
+
+def test_production_refuses_to_start_in_debug_mode():
+    result = start_django(
+        "api.config.settings.production", {**PRODUCTION_SECRETS, "DJANGO_DEBUG": "1"}
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_DEBUG=1 is refused under production settings" in (
+        result.stderr
+    )

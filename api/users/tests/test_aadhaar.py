@@ -1,14 +1,16 @@
 import base64
 import os
+import uuid
 
 import pytest
-from cryptography.exceptions import InvalidTag
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from api.users import aadhaar
 
 VALID = "234567890124"
+ASHA = uuid.UUID("00000000-0000-4000-8000-00000000a5a1")
+RAVI = uuid.UUID("00000000-0000-4000-8000-0000000042a1")
 
 
 def b64key(size: int = 32) -> str:
@@ -53,40 +55,82 @@ def test_display_forms():
     assert aadhaar.masked("0124") == "XXXX XXXX 0124"
 
 
+def sealed_bytes(stored: str) -> bytes:
+    assert stored.startswith("v2:")
+    return base64.b64decode(stored.removeprefix("v2:"))
+
+
+def unbound_encrypt(number: str) -> tuple[str, str]:
+    """A value as stored before the user binding: the key id alone as associated data."""
+    kid = aadhaar.key_ring().newest_key_id
+    nonce = os.urandom(12)
+    sealed = aadhaar.key_ring().ciphers[kid].encrypt(nonce, number.encode(), kid.encode())
+    return base64.b64encode(nonce + sealed).decode(), kid
+
+
 def test_encrypt_round_trip_with_fresh_nonce_and_no_digits():
-    first, kid = aadhaar.encrypt(VALID)
-    second, _ = aadhaar.encrypt(VALID)
+    first, kid = aadhaar.encrypt(VALID, user_id=ASHA)
+    second, _ = aadhaar.encrypt(VALID, user_id=ASHA)
     assert kid == aadhaar.key_ring().newest_key_id
     assert first != second
-    assert len(base64.b64decode(first)) == 12 + 12 + 16  # nonce, 12 bytes of text, tag
+    assert len(sealed_bytes(first)) == 12 + 12 + 16  # nonce, 12 bytes of text, tag
     assert VALID not in first
-    assert aadhaar.decrypt(first, kid) == aadhaar.decrypt(second, kid) == VALID
+    assert (
+        aadhaar.decrypt(first, kid, user_id=ASHA)
+        == aadhaar.decrypt(second, kid, user_id=ASHA)
+        == VALID
+    )
 
 
 def test_key_id_is_bound_to_the_ciphertext():
     key = b64key()
     with override_settings(AADHAAR_KEYS=f"a:{key},b:{key}"):
-        ciphertext, kid = aadhaar.encrypt(VALID)
+        ciphertext, kid = aadhaar.encrypt(VALID, user_id=ASHA)
         assert kid == "a"
-        with pytest.raises(InvalidTag):
-            aadhaar.decrypt(ciphertext, "b")  # same key bytes, other key id
+        with pytest.raises(aadhaar.UnreadableCiphertext):
+            aadhaar.decrypt(ciphertext, "b", user_id=ASHA)  # same key bytes, other key id
 
 
-def test_tampered_ciphertext_is_refused():
-    ciphertext, kid = aadhaar.encrypt(VALID)
-    raw = bytearray(base64.b64decode(ciphertext))
+def test_user_id_is_bound_to_the_ciphertext():
+    ciphertext, kid = aadhaar.encrypt(VALID, user_id=ASHA)
+
+    with pytest.raises(aadhaar.UnreadableCiphertext, match="copied from another user's row"):
+        aadhaar.decrypt(ciphertext, kid, user_id=RAVI)
+
+
+def test_a_value_written_before_the_user_binding_is_read_only_by_the_rewrite():
+    ciphertext, kid = unbound_encrypt(VALID)
+
+    with pytest.raises(aadhaar.UnreadableCiphertext, match="run aadhaar_rotate_keys"):
+        aadhaar.decrypt(ciphertext, kid, user_id=ASHA)
+    # Nor can a bound value be passed off as an unbound one by dropping its marker.
+    bound, _ = aadhaar.encrypt(VALID, user_id=ASHA)
+    with pytest.raises(aadhaar.UnreadableCiphertext):
+        aadhaar.decrypt_unbound(bound.removeprefix("v2:"), kid)
+    assert aadhaar.decrypt_unbound(ciphertext, kid) == VALID
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "garbage"])
+def test_tampered_ciphertext_is_refused(damage):
+    ciphertext, kid = aadhaar.encrypt(VALID, user_id=ASHA)
+    raw = bytearray(sealed_bytes(ciphertext))
     raw[-1] ^= 1
-    with pytest.raises(InvalidTag):
-        aadhaar.decrypt(base64.b64encode(raw).decode(), kid)
+    stored = {
+        "flip": "v2:" + base64.b64encode(raw).decode(),
+        "truncate": "v2:" + base64.b64encode(raw[:8]).decode(),
+        "garbage": "v2:not base64!",
+    }[damage]
+    with pytest.raises(aadhaar.UnreadableCiphertext):
+        aadhaar.decrypt(stored, kid, user_id=ASHA)
 
 
 def test_decrypt_under_a_removed_key_names_the_key_only():
-    ciphertext, kid = aadhaar.encrypt(VALID)
+    ciphertext, kid = aadhaar.encrypt(VALID, user_id=ASHA)
     with (
         override_settings(AADHAAR_KEYS=f"other:{b64key()}"),
         pytest.raises(ImproperlyConfigured, match=f"'{kid}'"),
     ):
-        aadhaar.decrypt(ciphertext, kid)
+        aadhaar.decrypt(ciphertext, kid, user_id=ASHA)
 
 
 def test_blind_index_is_keyed_and_deterministic():

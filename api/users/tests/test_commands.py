@@ -4,7 +4,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from api.accounts.models import Account
+from api.config.tests.test_settings import PRODUCTION_SECRETS, start_django
 from api.core.testing import assert_error
+from api.transfers.models import Transfer
 from api.transfers.services import transfer_accept
 from api.users import aadhaar
 from api.users.models import User
@@ -32,7 +34,7 @@ def test_staff_create_makes_a_staff_user_with_a_wallet_and_a_valid_aadhaar(clien
         True,
         True,
     )
-    number = aadhaar.decrypt(staff.aadhaar_ciphertext, staff.aadhaar_key_id)
+    number = aadhaar.decrypt(staff.aadhaar_ciphertext, staff.aadhaar_key_id, user_id=staff.pk)
     assert aadhaar.is_valid(number) and number not in out
     assert Account.objects.get(user=staff).balance == 0  # no welcome credit for staff
     login = client.post(
@@ -137,3 +139,35 @@ def test_user_deactivate_twice_is_harmless(make_user):
 def test_user_deactivate_of_an_unknown_email_fails():
     with pytest.raises(CommandError, match=r"No user has the email nobody@example\.in"):
         run("user_deactivate", "--email", "nobody@example.in")
+
+
+def test_seed_demo_writes_nothing_where_demo_data_is_not_allowed(settings):
+    settings.SEED_DEMO_ALLOWED = False
+    users, accounts, transfers = (m.objects.count() for m in (User, Account, Transfer))
+
+    with pytest.raises(CommandError, match="refused under production settings; set DEMO_DATA=1"):
+        run("seed_demo", "--users", "2", "--transfers", "1")
+
+    assert (User.objects.count(), Account.objects.count(), Transfer.objects.count()) == (
+        users,
+        accounts,
+        transfers,
+    )
+
+
+def test_seed_demo_is_refused_under_production_settings_unless_demo_data_is_set():
+    refused = start_django(
+        "api.config.settings.production",
+        PRODUCTION_SECRETS,
+        then="from django.core.management import execute_from_command_line as run; "
+        "run(['manage.py', 'seed_demo'])",
+    )
+    assert refused.returncode != 0
+    assert "seed_demo creates users with a published password and is refused" in refused.stderr
+
+    allowed = start_django(
+        "api.config.settings.production",
+        {**PRODUCTION_SECRETS, "DEMO_DATA": "1"},
+        then="from django.conf import settings; print(settings.SEED_DEMO_ALLOWED)",
+    )
+    assert allowed.stdout.strip() == "True", allowed.stderr

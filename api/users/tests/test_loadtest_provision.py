@@ -29,7 +29,7 @@ def test_creates_funded_users_with_working_tokens(tmp_path, client):
     users = User.objects.filter(email__in=emails)
     assert users.count() == 3
     for user in users:
-        number = aadhaar.decrypt(user.aadhaar_ciphertext, user.aadhaar_key_id)
+        number = aadhaar.decrypt(user.aadhaar_ciphertext, user.aadhaar_key_id, user_id=user.pk)
         assert aadhaar.is_valid(number) and user.aadhaar_index == aadhaar.blind_index(number)
         assert user.check_password(document["password"])
         assert Account.objects.get(user=user).balance == 25050

@@ -43,7 +43,10 @@ def test_register_answers_201_with_the_masked_user(client, registration):
     }
     assert TIMESTAMP.fullmatch(response.json()["date_joined"])
     assert user.check_password(body["password"])
-    assert aadhaar.decrypt(user.aadhaar_ciphertext, user.aadhaar_key_id) == "234567890124"
+    assert (
+        aadhaar.decrypt(user.aadhaar_ciphertext, user.aadhaar_key_id, user_id=user.pk)
+        == "234567890124"
+    )
     assert user.aadhaar_index == aadhaar.blind_index("234567890124")
 
 

@@ -7,7 +7,8 @@ are deterministic (seeded), and users that exist are skipped, so re-running is h
 
 import random
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from faker import Faker
 
@@ -49,6 +50,11 @@ class Command(BaseCommand):
     def handle(
         self, *args, users: int, transfers: int, if_empty: bool, print_logins: bool, **options
     ):
+        if not settings.SEED_DEMO_ALLOWED:
+            raise CommandError(
+                "seed_demo creates users with a published password and is refused under "
+                "production settings; set DEMO_DATA=1 to load demo data anyway."
+            )
         if print_logins:
             self.stdout.write(self._logins())
             return
