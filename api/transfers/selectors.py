@@ -1,6 +1,6 @@
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple, TypedDict
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from api.core.exceptions import ApplicationError
 from api.core.money import format_paise
 from api.transfers.models import Event, LedgerEntry, Transfer
 from api.transfers.payloads import (
+    TREASURY_NAME,
     BalancePayload,
     EventMessage,
     balance_payload,
@@ -101,12 +102,21 @@ def transfer_visible_get(*, transfer_id: str, user: AbstractBaseUser) -> Transfe
 
 
 def transfer_history_list(
-    *, account: Account, direction: str | None = None, status: str | None = None
+    *,
+    account: Account,
+    direction: str | None = None,
+    status: str | None = None,
+    q: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> QuerySet[Transfer]:
     """The account's history, newest first by (created_at, id): every outgoing transfer, and
     incoming ones only once SUCCESS (a receiver learns of a transfer when the money arrives).
-    `direction` ("in" or "out") and `status` narrow it. Sender and receiver users are loaded,
-    so a page of any size is one query.
+    `direction` ("in" or "out") and `status` narrow it; so does `q`, a case-insensitive
+    substring of the counterparty's full name or email or of the note, matched literally
+    (`%` and `_` are no wildcards; the treasury's name is "VaultPay"); and `date_from` /
+    `date_to`, calendar days in DISPLAY_TIME_ZONE, both inclusive. Sender and receiver users
+    are loaded, so a page of any size is one query.
     """
     sides = {
         "out": Q(sender=account),
@@ -116,7 +126,31 @@ def transfer_history_list(
     transfers = Transfer.objects.filter(scope)
     if status:
         transfers = transfers.filter(status=status)
+    if q:
+        transfers = transfers.filter(_counterparty_or_note_contains(account=account, q=q))
+    zone = ZoneInfo(settings.DISPLAY_TIME_ZONE)
+    # The first and last days of the calendar bound nothing, and their midnights in the
+    # display time zone may not exist in UTC.
+    if date_from is not None and date_from > date.min:
+        transfers = transfers.filter(created_at__gte=datetime.combine(date_from, time.min, zone))
+    if date_to is not None and date_to < date.max:
+        next_day = date_to + timedelta(days=1)
+        transfers = transfers.filter(created_at__lt=datetime.combine(next_day, time.min, zone))
     return transfers.select_related("sender__user", "receiver__user").order_by("-created_at", "-id")
+
+
+def _counterparty_or_note_contains(*, account: Account, q: str) -> Q:
+    """Transfers of `account` whose note, or whose other side's full name or email, contains
+    `q` in any letter case. `icontains` escapes `%`, `_` and the backslash for LIKE."""
+    matches = Q(note__icontains=q)
+    for ours, theirs in (("sender", "receiver"), ("receiver", "sender")):
+        named = Q(**{f"{theirs}__user__full_name__icontains": q}) | Q(
+            **{f"{theirs}__user__email__icontains": q}
+        )
+        if q.casefold() in TREASURY_NAME.casefold():
+            named |= Q(**{f"{theirs}__kind": Account.Kind.TREASURY})
+        matches |= Q(**{ours: account}) & named
+    return matches
 
 
 # `in` is a Python keyword, hence the functional form.
