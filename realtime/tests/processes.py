@@ -92,8 +92,16 @@ class RedisServer:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # in case it was frozen
             self.process.terminate()
             self.process.wait(timeout=TIMEOUT)
+
+    def freeze(self) -> None:
+        """Redis stops answering, but its connections stay open."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
 
 
 class AsgiServer:

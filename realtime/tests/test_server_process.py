@@ -148,6 +148,26 @@ def test_redis_lost_under_open_sockets_closes_them_1012_and_sigterm_still_stops_
     assert group_gone(server.process.pid)
 
 
+def test_sigterm_while_redis_is_frozen_still_stops_within_10_s(servers, private_redis, make_wallet):
+    """Leaving a group and the registry cannot complete: every wait is bounded."""
+    wallets = [make_wallet(balance=100) for _ in range(4)]
+    server = servers(redis_url=private_redis.url)
+    sockets = [watch(server, wallet, private_redis.url) for wallet in wallets for _ in range(3)]
+    for socket in sockets:
+        assert socket.wait_for(1)[0]["type"] == "hello"
+    private_redis.freeze()
+    try:
+        server.process.send_signal(signal.SIGTERM)
+        asked = time.monotonic()
+        server.process.wait(timeout=60)
+        assert time.monotonic() - asked < 10, (server.log.read_text())[-3000:]
+    finally:
+        private_redis.thaw()
+    for socket in sockets:
+        assert socket.wait_closed() == 1012
+    assert group_gone(server.process.pid)
+
+
 def test_a_handshake_while_redis_is_down_closes_1013_and_the_server_lives_on(
     servers, private_redis, make_wallet
 ):
