@@ -12,6 +12,8 @@ from api.core.money import format_paise
 from api.transfers.models import Event, Transfer
 
 CURRENCY = "INR"
+# What clients see as the treasury's name: it has no user.
+TREASURY_NAME = "VaultPay"
 
 
 class PartyPayload(TypedDict):
@@ -48,7 +50,7 @@ def timestamp_format(moment: datetime) -> str:
 def party_payload(user: AbstractBaseUser | None) -> PartyPayload:
     """A transfer's side as clients see it; the treasury (no user) is "VaultPay"."""
     if user is None:
-        return {"id": None, "full_name": "VaultPay", "email": None}
+        return {"id": None, "full_name": TREASURY_NAME, "email": None}
     return {"id": str(user.pk), "full_name": user.full_name, "email": user.email}
 
 

@@ -1,12 +1,12 @@
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -14,7 +14,14 @@ from api.accounts.models import Account
 from api.core.exceptions import ApplicationError
 from api.core.money import format_paise
 from api.transfers.models import Event, LedgerEntry, Transfer
-from api.transfers.payloads import BalancePayload, EventMessage, balance_payload, event_message
+from api.transfers.payloads import (
+    TREASURY_NAME,
+    BalancePayload,
+    EventMessage,
+    balance_payload,
+    event_message,
+    timestamp_format,
+)
 
 
 def pending_out_by_account(*, account_ids: Iterable[int]) -> dict[int, int]:
@@ -95,12 +102,21 @@ def transfer_visible_get(*, transfer_id: str, user: AbstractBaseUser) -> Transfe
 
 
 def transfer_history_list(
-    *, account: Account, direction: str | None = None, status: str | None = None
+    *,
+    account: Account,
+    direction: str | None = None,
+    status: str | None = None,
+    q: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> QuerySet[Transfer]:
     """The account's history, newest first by (created_at, id): every outgoing transfer, and
     incoming ones only once SUCCESS (a receiver learns of a transfer when the money arrives).
-    `direction` ("in" or "out") and `status` narrow it. Sender and receiver users are loaded,
-    so a page of any size is one query.
+    `direction` ("in" or "out") and `status` narrow it; so does `q`, a case-insensitive
+    substring of the counterparty's full name or email or of the note, matched literally
+    (`%` and `_` are no wildcards; the treasury's name is "VaultPay"); and `date_from` /
+    `date_to`, calendar days in DISPLAY_TIME_ZONE, both inclusive. Sender and receiver users
+    are loaded, so a page of any size is one query.
     """
     sides = {
         "out": Q(sender=account),
@@ -110,7 +126,31 @@ def transfer_history_list(
     transfers = Transfer.objects.filter(scope)
     if status:
         transfers = transfers.filter(status=status)
+    if q:
+        transfers = transfers.filter(_counterparty_or_note_contains(account=account, q=q))
+    zone = ZoneInfo(settings.DISPLAY_TIME_ZONE)
+    # The first and last days of the calendar bound nothing, and their midnights in the
+    # display time zone may not exist in UTC.
+    if date_from is not None and date_from > date.min:
+        transfers = transfers.filter(created_at__gte=datetime.combine(date_from, time.min, zone))
+    if date_to is not None and date_to < date.max:
+        next_day = date_to + timedelta(days=1)
+        transfers = transfers.filter(created_at__lt=datetime.combine(next_day, time.min, zone))
     return transfers.select_related("sender__user", "receiver__user").order_by("-created_at", "-id")
+
+
+def _counterparty_or_note_contains(*, account: Account, q: str) -> Q:
+    """Transfers of `account` whose note, or whose other side's full name or email, contains
+    `q` in any letter case. `icontains` escapes `%`, `_` and the backslash for LIKE."""
+    matches = Q(note__icontains=q)
+    for ours, theirs in (("sender", "receiver"), ("receiver", "sender")):
+        named = Q(**{f"{theirs}__user__full_name__icontains": q}) | Q(
+            **{f"{theirs}__user__email__icontains": q}
+        )
+        if q.casefold() in TREASURY_NAME.casefold():
+            named |= Q(**{f"{theirs}__kind": Account.Kind.TREASURY})
+        matches |= Q(**{ours: account}) & named
+    return matches
 
 
 # `in` is a Python keyword, hence the functional form.
@@ -168,3 +208,44 @@ def account_cashflow_get(*, account: Account, days: int) -> CashflowPayload:
             }
         )
     return {"timezone": settings.DISPLAY_TIME_ZONE, "days": rows}
+
+
+class ContactPayload(TypedDict):
+    id: str
+    full_name: str
+    email: str
+    last_paid_at: str
+    times_paid: int
+
+
+def user_contacts_list(*, user_id: uuid.UUID | str, limit: int = 20) -> list[ContactPayload]:
+    """The active users whom `user_id` paid successfully, most recently paid first (ties by
+    user id), at most `limit`: whom the payer is likely to pay again. `last_paid_at` is when
+    the latest of those payments was made (its `created_at`, as history shows it),
+    `times_paid` how many succeeded. Deactivated users are left out: they cannot be paid.
+
+    One aggregate query over the payer's SUCCESS transfers, found through the sender index
+    (measured: about 9 ms for a payer with 20,000 payments; a partial index on SUCCESS
+    rows was not chosen by the planner, so none is added to the settlement write path). The
+    treasury, having no user, is never a contact.
+    """
+    rows = (
+        Transfer.objects.filter(
+            sender__user_id=user_id,
+            status=Transfer.Status.SUCCESS,
+            receiver__user__is_active=True,
+        )
+        .values("receiver__user_id", "receiver__user__full_name", "receiver__user__email")
+        .annotate(last_paid_at=Max("created_at"), times_paid=Count("*"))
+        .order_by("-last_paid_at", "receiver__user_id")[:limit]
+    )
+    return [
+        {
+            "id": str(row["receiver__user_id"]),
+            "full_name": row["receiver__user__full_name"],
+            "email": row["receiver__user__email"],
+            "last_paid_at": timestamp_format(row["last_paid_at"]),
+            "times_paid": row["times_paid"],
+        }
+        for row in rows
+    ]

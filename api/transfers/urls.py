@@ -1,6 +1,7 @@
 from django.urls import path
 
 from api.transfers.apis.accept import DepositCreateApi, TransferCreateApi
+from api.transfers.apis.contacts import ContactsListApi
 from api.transfers.apis.history import HistoryListApi, TransferGetApi
 from api.transfers.apis.wallet import BalanceGetApi, CashflowGetApi
 
@@ -13,4 +14,5 @@ urlpatterns = [
     path("history/", HistoryListApi.as_view(), name="history"),
     path("cashflow/", CashflowGetApi.as_view(), name="cashflow"),
     path("deposits/", DepositCreateApi.as_view(), name="deposit-create"),
+    path("contacts/", ContactsListApi.as_view(), name="contacts"),
 ]

@@ -8,6 +8,7 @@ from api.users.apis import (
     UserProfileApi,
     UserRegisterApi,
 )
+from api.users.lookup_apis import UserLookupApi
 
 app_name = "users"
 
@@ -18,4 +19,5 @@ urlpatterns = [
     path("logout/", UserLogoutApi.as_view(), name="logout"),
     path("profile/", UserProfileApi.as_view(), name="profile"),
     path("profile/reveal-aadhaar/", UserAadhaarRevealApi.as_view(), name="reveal-aadhaar"),
+    path("lookup/", UserLookupApi.as_view(), name="lookup"),
 ]

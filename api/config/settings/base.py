@@ -161,6 +161,7 @@ THROTTLE_RATES = {
     "reveal": env.get("THROTTLE_REVEAL", "5/min"),
     "transfer": env.get("THROTTLE_TRANSFER", "6000/min"),
     "ticket": env.get("THROTTLE_TICKET", "120/min"),
+    "lookup": env.get("THROTTLE_LOOKUP", "60/min"),
 }
 
 REST_FRAMEWORK = {

@@ -3,8 +3,13 @@
 Responses are built by payloads.transfer_payload; each OutputSerializer documents the shape.
 """
 
+import re
+from datetime import date
+
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +22,30 @@ from api.transfers.payloads import transfer_payload
 from api.transfers.selectors import transfer_history_list, transfer_visible_get
 
 DIRECTIONS = ["in", "out"]
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class BlankIsAValueCharField(serializers.CharField):
+    """A query parameter for which a blank value is an answer to check, not an absent one
+    (DRF skips blank optional parameters of a query string, as HTML forms expect)."""
+
+    def get_value(self, dictionary):
+        return dictionary.get(self.field_name, empty)
+
+
+class IsoDateField(serializers.DateField):
+    """A calendar date written exactly `YYYY-MM-DD` (Python would also take `2026-3-5`,
+    `20260305` or week dates)."""
+
+    default_error_messages = {"invalid": "Enter a date as YYYY-MM-DD."}
+
+    def to_internal_value(self, value) -> date:
+        if not (isinstance(value, str) and ISO_DATE.fullmatch(value)):
+            self.fail("invalid")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail("invalid")
 
 
 class PartyOutputSerializer(serializers.Serializer):
@@ -88,6 +117,37 @@ class HistoryListApi(APIView):
     class InputSerializer(serializers.Serializer):
         direction = serializers.ChoiceField(choices=DIRECTIONS, required=False)
         status = serializers.ChoiceField(choices=Transfer.Status.choices, required=False)
+        q = BlankIsAValueCharField(
+            required=False,
+            min_length=1,
+            max_length=64,
+            trim_whitespace=False,
+            help_text="1-64 characters: a case-insensitive substring of the counterparty's "
+            'full name or email, or of the note, matched literally ("%" and "_" are no '
+            'wildcards). The treasury\'s name is "VaultPay".',
+        )
+        from_ = IsoDateField(
+            required=False,
+            help_text=f"YYYY-MM-DD in {settings.DISPLAY_TIME_ZONE}: transfers created on or "
+            "after this day.",
+        )
+        to = IsoDateField(
+            required=False,
+            help_text=f"YYYY-MM-DD in {settings.DISPLAY_TIME_ZONE}: transfers created on or "
+            "before this day.",
+        )
+
+        def get_fields(self):
+            # `from` is a Python keyword, so the field is declared as `from_`.
+            return {
+                "from" if name == "from_" else name: field
+                for name, field in super().get_fields().items()
+            }
+
+        def validate(self, attrs):
+            if "from" in attrs and "to" in attrs and attrs["from"] > attrs["to"]:
+                raise serializers.ValidationError({"to": ["Must not be before `from`."]})
+            return attrs
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()
@@ -111,22 +171,33 @@ class HistoryListApi(APIView):
             200: OutputSerializer(many=True),
             400: OpenApiResponse(
                 ErrorEnvelopeSerializer,
-                description="`validation_error` naming `direction`, `status`, `page_size` "
-                "(1 to 100) or `cursor`.",
+                description="`validation_error` naming `direction`, `status`, `q` (blank or "
+                "over 64 characters), `from` or `to` (not YYYY-MM-DD, or `to` before `from`), "
+                "`page_size` (1 to 100) or `cursor`.",
             ),
             401: NOT_AUTHENTICATED,
         },
         description="The caller's transfers, newest first: all outgoing ones, incoming ones "
-        "once SUCCESS. Follow `next` and `previous` as given.",
+        "once SUCCESS. Every filter given applies (`direction`, `status`, `q`, `from`, `to`); "
+        "`from` and `to` are calendar days in "
+        f"{settings.DISPLAY_TIME_ZONE}, both inclusive, on `created_at`. Follow `next` and "
+        "`previous` as given: they keep the filters.",
     )
     def get(self, request):
         filters = self.InputSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         account = request.user.account
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(
-            transfer_history_list(account=account, **filters.validated_data), request, view=self
+        data = filters.validated_data
+        transfers = transfer_history_list(
+            account=account,
+            direction=data.get("direction"),
+            status=data.get("status"),
+            q=data.get("q"),
+            date_from=data.get("from"),
+            date_to=data.get("to"),
         )
+        page = paginator.paginate_queryset(transfers, request, view=self)
         return paginator.get_paginated_response(
             [_history_row(transfer, account=account) for transfer in page]
         )

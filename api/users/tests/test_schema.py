@@ -15,7 +15,13 @@ def test_the_schema_documents_every_users_endpoint(client):
         "/api/users/logout/": ["post"],
         "/api/users/profile/": ["get"],
         "/api/users/profile/reveal-aadhaar/": ["post"],
+        "/api/users/lookup/": ["get"],
     }
     assert paths["/api/users/logout/"]["post"]["responses"].keys() >= {"205", "401", "403"}
+    lookup = paths["/api/users/lookup/"]["get"]
+    assert lookup["responses"].keys() == {"200", "400", "401", "404", "429"}
+    assert [(p["name"], p["in"], p["required"]) for p in lookup["parameters"]] == [
+        ("email", "query", True)
+    ]
     profile = response.json()["components"]["schemas"]["User"]["properties"]
     assert profile["phone"]["nullable"] is True and "aadhaar_masked" in profile
