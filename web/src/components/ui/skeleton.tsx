@@ -2,7 +2,7 @@ import { cn } from '@/lib/cn';
 
 /** A grey block where content will be. */
 export function Skeleton({ className }: { className?: string }) {
-  return <span aria-hidden="true" className={cn('block animate-pulse rounded-md bg-skeleton', className)} />;
+  return <span aria-hidden="true" data-skeleton="" className={cn('block animate-pulse rounded-md bg-skeleton', className)} />;
 }
 
 /** A loading placeholder shaped like `lines` rows of text, announced as `label`. */

@@ -26,12 +26,12 @@ export function RecentContacts({ selected, onPick }: { selected: string; onPick:
       <ul aria-labelledby="contacts-heading" className="-mx-1 flex gap-2 overflow-x-auto px-1 pb-1">
         {contacts.data.map((c) => {
           const active = c.email.toLowerCase() === selected.trim().toLowerCase();
+          const [first = '', ...rest] = c.full_name.split(/\s+/);
           return (
             <li key={c.id} className="shrink-0">
               <button
                 type="button"
                 aria-pressed={active}
-                aria-label={`${c.full_name}, ${c.email}`}
                 onClick={() => onPick(c)}
                 className={cn(
                   'flex w-20 flex-col items-center gap-1 rounded-xl border p-2 text-xs hover:bg-sunken focus-visible:outline-2 focus-visible:outline-brand-600',
@@ -39,7 +39,11 @@ export function RecentContacts({ selected, onPick }: { selected: string; onPick:
                 )}
               >
                 <Initials name={c.full_name} />
-                <span className="w-full truncate text-center text-ink">{c.full_name.split(/\s+/)[0]}</span>
+                {/* The first name shows; a screen reader hears the whole name and the email. */}
+                <span className="w-full truncate text-center text-ink">{first}</span>
+                <span className="sr-only">
+                  {rest.length > 0 && ` ${rest.join(' ')}`}, {c.email}
+                </span>
               </button>
             </li>
           );

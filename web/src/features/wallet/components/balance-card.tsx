@@ -81,7 +81,7 @@ export function BalanceCard({ withActions = false }: { withActions?: boolean }) 
             Send money
           </Link>
           <Link to="/history" className={cn(buttonBase, buttonVariants.secondary)}>
-            History
+            All transactions
           </Link>
         </div>
       )}

@@ -67,7 +67,8 @@ function ChartBody({ data }: { data: Cashflow }) {
     <>
       <div className="mt-4 h-64 w-full" data-testid="cashflow-chart" aria-hidden="true">
         <ResponsiveContainer width="100%" height="100%">
-          <ComposedChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+          {/* Hidden from assistive technology (the table below has the figures), so not focusable either. */}
+          <ComposedChart accessibilityLayer={false} data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
             <CartesianGrid stroke="var(--color-line)" vertical={false} />
             <XAxis dataKey="label" tick={{ fontSize: 11, fill: 'var(--color-muted)' }} interval="preserveStartEnd" minTickGap={24} />
             <YAxis tick={{ fontSize: 11, fill: 'var(--color-muted)' }} tickFormatter={(v: number) => compact.format(v)} width={44} />
@@ -79,27 +80,30 @@ function ChartBody({ data }: { data: Cashflow }) {
           </ComposedChart>
         </ResponsiveContainer>
       </div>
-      <table className="sr-only" data-testid="cashflow-table">
-        <caption>Days with money in or out in the last 30 days</caption>
-        <thead>
-          <tr>
-            <th scope="col">Date</th>
-            <th scope="col">In</th>
-            <th scope="col">Out</th>
-            <th scope="col">Balance at end of day</th>
-          </tr>
-        </thead>
-        <tbody>
-          {moved.map((d) => (
-            <tr key={d.date}>
-              <th scope="row">{d.date}</th>
-              <td>{formatInr(d.in)}</td>
-              <td>{formatInr(d.out)}</td>
-              <td>{formatInr(d.balance)}</td>
+      {/* sr-only on a wrapper: a table grows to fit its cells whatever width it is given. */}
+      <div className="sr-only">
+        <table data-testid="cashflow-table">
+          <caption>Days with money in or out in the last 30 days</caption>
+          <thead>
+            <tr>
+              <th scope="col">Date</th>
+              <th scope="col">In</th>
+              <th scope="col">Out</th>
+              <th scope="col">Balance at end of day</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {moved.map((d) => (
+              <tr key={d.date}>
+                <th scope="row">{d.date}</th>
+                <td>{formatInr(d.in)}</td>
+                <td>{formatInr(d.out)}</td>
+                <td>{formatInr(d.balance)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </>
   );
 }
