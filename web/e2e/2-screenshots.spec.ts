@@ -13,10 +13,17 @@ const viewports = [
 const demoEmail = (n: number) => `demo${String(n).padStart(2, '0')}@vaultpay.test`;
 const DEMO_PASSWORD = 'rupee-tiger-2026';
 
+/** The whole page: the window is made as tall as the page for the picture, so the fixed tab
+ * bar and toasts sit at its bottom as on a phone, not across the middle. */
 async function shot(page: Page, screen: string, viewport: string, dark: boolean): Promise<void> {
   await page.evaluate(() => document.fonts.ready);
   await expect(page.locator('[data-skeleton]')).toHaveCount(0);
-  await page.screenshot({ path: `${OUT}${screen}-${viewport}${dark ? '-dark' : ''}.png`, fullPage: true, animations: 'disabled' });
+  await page.mouse.move(0, 0);
+  const size = page.viewportSize()!;
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: size.width, height: Math.max(size.height, height) });
+  await page.screenshot({ path: `${OUT}${screen}-${viewport}${dark ? '-dark' : ''}.png`, animations: 'disabled' });
+  await page.setViewportSize(size);
 }
 
 /** The screen as it is, then in the other theme (switched with the app's own toggle), then back. */
@@ -35,6 +42,8 @@ for (const vp of viewports) {
       viewport: { width: vp.width, height: vp.height },
       deviceScaleFactor: 1,
       colorScheme: 'light',
+      locale: 'en-IN',
+      timezoneId: 'Asia/Kolkata',
     });
     const page = await context.newPage();
     const user = demoEmail(vp.user);

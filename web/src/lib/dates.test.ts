@@ -16,6 +16,7 @@ describe('IST days', () => {
 
 describe('formatDuration', () => {
   it('says how long settlement took', () => {
+    expect(formatDuration('2026-11-25T09:30:00.000000Z', '2026-11-25T09:30:00.040000Z')).toBe('under 0.1 s');
     expect(formatDuration('2026-11-25T09:30:00.000000Z', '2026-11-25T09:30:00.840000Z')).toBe('0.8 s');
     expect(formatDuration('2026-11-25T09:30:00Z', '2026-11-25T09:30:12Z')).toBe('12 s');
     expect(formatDuration('2026-11-25T09:30:00Z', '2026-11-25T09:33:05Z')).toBe('3 min 5 s');

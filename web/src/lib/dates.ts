@@ -43,9 +43,10 @@ export function formatDayHeading(day: string, now: Date = new Date()): string {
   return longDay.format(new Date(`${day}T00:00:00Z`));
 }
 
-/** How long from one instant to another: "0.8 s", "12 s", "3 min 5 s". */
+/** How long from one instant to another: "under 0.1 s", "0.8 s", "12 s", "3 min 5 s". */
 export function formatDuration(fromIso: string, toIso: string): string {
   const ms = Math.max(0, Date.parse(toIso) - Date.parse(fromIso));
+  if (ms < 100) return 'under 0.1 s';
   if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
   const seconds = Math.round(ms / 1000);
   if (seconds < 60) return `${seconds} s`;

@@ -4,9 +4,34 @@ import { Card } from '@/components/ui/card';
 import { Skeleton } from '@/components/ui/skeleton';
 import { ErrorState } from '@/components/ui/states';
 import { cn } from '@/lib/cn';
-import { formatInr, isNegative, toPaise } from '@/lib/money';
+import { Money } from '@/components/ui/money';
+import { formatInr, isNegative, sumMoney, toPaise } from '@/lib/money';
 import { useBalance } from '../api/get-balance';
+import { useCashflow } from '../api/get-cashflow';
 import { useFlashOnChange } from '../hooks/use-flash';
+
+// On narrow phones each figure is one row, label left and amount right.
+const figureClass = 'flex min-w-0 flex-wrap items-baseline justify-between gap-x-2 min-[400px]:block';
+
+/** Money in and out over the cash-flow chart's 30 days (the same cached query). */
+function LastThirtyDays() {
+  const cashflow = useCashflow(30);
+  if (!cashflow.data) return null;
+  const days = cashflow.data.days;
+  return (
+    <div className="flex flex-col gap-1 text-sm">
+      <h3 className="font-medium text-muted">Last 30 days</h3>
+      <p className="flex flex-wrap gap-x-4 gap-y-1">
+        <span>
+          In <Money amount={sumMoney(days.map((d) => d.in))} direction="in" />
+        </span>
+        <span>
+          Out <Money amount={sumMoney(days.map((d) => d.out))} direction="out" />
+        </span>
+      </p>
+    </div>
+  );
+}
 
 /** The balance, what is on its way out and what is left to spend; with `withActions` the
  * things people do next. */
@@ -57,8 +82,8 @@ export function BalanceCard({ withActions = false }: { withActions?: boolean }) 
           {flash ? `Balance ${flash === 'up' ? 'went up' : 'went down'} to ${formatInr(b.balance)}` : ''}
         </p>
       </div>
-      <dl className="grid grid-cols-1 gap-3 rounded-lg bg-sunken p-3 text-sm min-[400px]:grid-cols-2">
-        <div className="min-w-0">
+      <dl className="grid grid-cols-1 gap-2 rounded-lg bg-sunken p-3 text-sm min-[400px]:grid-cols-2 min-[400px]:gap-3">
+        <div className={figureClass}>
           <dt className="text-muted">Available to send</dt>
           <dd
             data-testid="available"
@@ -67,14 +92,15 @@ export function BalanceCard({ withActions = false }: { withActions?: boolean }) 
             {formatInr(b.available)}
           </dd>
         </div>
-        <div className="min-w-0">
+        <div className={figureClass}>
           <dt className="text-muted">Pending out</dt>
           <dd data-testid="pending-out" className="text-lg font-semibold break-all tabular-nums text-ink">
             {formatInr(b.pending_out)}
           </dd>
-          {pending && <p className="text-xs text-muted">Being processed; leaves when settled.</p>}
         </div>
+        {pending && <p className="text-xs text-muted min-[400px]:col-span-2">Pending payments leave the balance when they settle.</p>}
       </dl>
+      {withActions && <LastThirtyDays />}
       {withActions && (
         <div className="grid grid-cols-2 gap-2">
           <Link to="/send" className={cn(buttonBase, buttonVariants.primary)}>
