@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from api.core import clock
+
 
 class Account(models.Model):
     """A balance in paise: one wallet per user, plus the treasury (a system account).
@@ -20,7 +22,8 @@ class Account(models.Model):
     )
     balance = models.BigIntegerField(default=0)
     last_seq = models.BigIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Written by settlement with each balance change; nothing else saves an account.
+    updated_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         constraints = [

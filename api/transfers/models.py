@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from api.accounts.models import Account
+from api.core import clock
 
 
 class Transfer(models.Model):
@@ -46,7 +47,7 @@ class Transfer(models.Model):
     initiated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     settled_at = models.DateTimeField(null=True)
 
     class Meta:
@@ -113,7 +114,7 @@ class LedgerEntry(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
     amount = models.BigIntegerField(help_text="signed paise: negative for the sender")
     balance_after = models.BigIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     objects = LedgerEntryQuerySet.as_manager()
 
@@ -150,7 +151,7 @@ class Event(models.Model):
     seq = models.BigIntegerField()
     type = models.CharField(max_length=32, choices=Type.choices)
     payload = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "seq"], name="event_user_seq")]

@@ -23,11 +23,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from api.accounts.lock_objects import accounts_lock
 from api.accounts.models import Account
 from api.accounts.selectors import account_treasury_get, account_wallet_get
+from api.core import clock
 from api.core.exceptions import ApplicationError
 from api.core.money import format_paise
 from api.core.transactions import on_commit_robust
@@ -161,7 +161,7 @@ def transfer_accept_fast(
         note=note,
         fingerprint=fingerprint,
         partitions=settings.SETTLEMENT_PARTITIONS,
-        now=timezone.now(),
+        now=clock.now(),
     )
     if row is None or row["fingerprint"] != fingerprint:
         return None
@@ -261,7 +261,7 @@ def _pending_insert(
         fingerprint=fingerprint,
         partition=partition_of(account_id=sender.pk),
         initiated_by_id=initiated_by_id,
-        created_at=timezone.now(),
+        created_at=clock.now(),
     )
     fields = [f for f in Transfer._meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
@@ -371,7 +371,7 @@ def _settle_in_locked_partitions(*, transfer_ids: list[int]) -> list[Transfer]:
     accounts = accounts_lock(
         account_ids={t.sender_id for t in transfers} | {t.receiver_id for t in transfers}
     )
-    now = timezone.now()
+    now = clock.now()
     entries: list[LedgerEntry] = []
     moved: set[int] = set()
     for transfer in transfers:

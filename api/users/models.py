@@ -4,8 +4,8 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
-from django.utils import timezone
 
+from api.core import clock
 from api.users import aadhaar
 
 
@@ -42,7 +42,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     aadhaar_last4 = models.CharField(max_length=4, editable=False)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
-    date_joined = models.DateTimeField(default=timezone.now)
+    date_joined = models.DateTimeField(default=clock.now)
 
     objects = UserManager()
 

@@ -1,17 +1,29 @@
 """Demo data for `make run`: users with valid Aadhaar numbers, each funded from the treasury
-by the welcome credit and a staff deposit, a staff user, and payments between the users.
+by the welcome credit and a staff deposit, a staff user, and payments between the users,
+spread over the last DEMO_DAYS days so that the chart and the history have something to show.
 
-Deposits and payments go through the real pipeline: they are accepted PENDING here and a
-Celery worker settles them (at once, or as soon as `make run` starts one). Names and amounts
-are deterministic (seeded), and users that exist are skipped, so re-running is harmless."""
+Everything goes through the real services: registration (with its welcome credit), deposits
+and payments accepted PENDING and settled by the settlement service, each under a demo clock
+(`api.core.clock.clock_set`) set to its moment in the past; so users joined, transfers were
+made and settled, and ledger entries and events were written on those days, and no row is
+edited afterwards. Each deposit and payment is accepted and settled in one transaction: a
+running worker or the sweep must never see it PENDING, or it would settle it now (and fail
+it as expired). Names, amounts and times of day are deterministic (seeded), and users that
+exist are skipped, so re-running is harmless."""
 
 import random
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from faker import Faker
 
-from api.transfers.services import deposit_accept, transfer_accept
+from api.core.clock import clock_set
+from api.transfers.models import Transfer
+from api.transfers.services import deposit_accept, transfer_accept, transfers_settle
 from api.users import aadhaar
 from api.users.models import User
 from api.users.services import user_register, user_staff_create
@@ -21,6 +33,15 @@ DEMO_DOMAIN = "vaultpay.test"
 STAFF_EMAIL = f"staff@{DEMO_DOMAIN}"
 SEED = 2026
 NOTES = ["chai", "lunch", "rent share", "cab", "movie tickets", "groceries", "", "birthday gift"]
+# The demo's first day is this many days back (in DISPLAY_TIME_ZONE), today included, so a
+# 30-day chart starts with the users joining.
+DEMO_DAYS = 30
+# Payments are made between these hours of the day, and settled this long after.
+WAKING_HOURS = (8, 22)
+SETTLE_DELAY = timedelta(seconds=2)
+# The first demo user, listed first on the login page, takes part in this share of the
+# payments, so their chart and history are busy on most days.
+FEATURED_SHARE = 1 / 3
 
 
 def demo_email(number: int) -> str:
@@ -29,6 +50,24 @@ def demo_email(number: int) -> str:
 
 def random_phone(rng: random.Random) -> str:
     return f"+91{rng.randint(6, 9)}{rng.randint(0, 10**9 - 1):09d}"
+
+
+def payment_moments(rng: random.Random, *, count: int, after: datetime, before: datetime):
+    """`count` moments in waking hours of the days from `after` to `before`, oldest first,
+    each strictly between the two."""
+    zone = ZoneInfo(settings.DISPLAY_TIME_ZONE)
+    first_day = after.astimezone(zone).date()
+    days = (before.astimezone(zone).date() - first_day).days + 1
+    moments: list[datetime] = []
+    while len(moments) < count:
+        day = first_day + timedelta(days=rng.randrange(days))
+        start = datetime.combine(day, time(WAKING_HOURS[0]), zone)
+        moment = start + timedelta(
+            seconds=rng.randrange((WAKING_HOURS[1] - WAKING_HOURS[0]) * 3600)
+        )
+        if after < moment < before:
+            moments.append(moment)
+    return sorted(moments)
 
 
 class Command(BaseCommand):
@@ -59,13 +98,18 @@ class Command(BaseCommand):
         fake = Faker("en_IN")
         fake.seed_instance(SEED)
         rng = random.Random(SEED)  # noqa: S311 - reproducible demo data, not secrets
+        zone = ZoneInfo(settings.DISPLAY_TIME_ZONE)
+        now = timezone.now()
+        first_day = now.astimezone(zone).date() - timedelta(days=DEMO_DAYS - 1)
+        # Everyone joins on the first morning, a minute apart.
+        joined = datetime.combine(first_day, time(9), zone)
         people = [(demo_email(n), fake.name()) for n in range(1, users + 1)]
         people.append((STAFF_EMAIL, "VaultPay Staff"))
         created = 0
-        for email, full_name in people:
+        for number, (email, full_name) in enumerate(people):
             if User.objects.filter(email=email).exists():
                 continue
-            with transaction.atomic(durable=True):
+            with transaction.atomic(durable=True), clock_set(joined + timedelta(minutes=number)):
                 if email == STAFF_EMAIL:
                     user_staff_create(
                         email=email,
@@ -84,33 +128,65 @@ class Command(BaseCommand):
             created += 1
             self.stdout.write(f"  created {email} ({full_name})")
         if created:
-            self._money_movements(rng, user_count=users, transfers=transfers)
+            funded = joined + timedelta(hours=1)
+            self._money_movements(
+                rng, user_count=users, transfers=transfers, funded=funded, until=now
+            )
         self.stdout.write(self.style.SUCCESS(f"Demo data: {created} users created."))
 
-    def _money_movements(self, rng: random.Random, *, user_count: int, transfers: int) -> None:
-        """Accepts a deposit for every demo user and `transfers` payments between them; the
-        worker settles them in acceptance order."""
+    def _money_movements(
+        self,
+        rng: random.Random,
+        *,
+        user_count: int,
+        transfers: int,
+        funded: datetime,
+        until: datetime,
+    ) -> None:
+        """A staff deposit for every demo user at `funded`, then `transfers` payments between
+        them at moments up to `until`, each accepted and settled at its moment."""
         staff = User.objects.get(email=STAFF_EMAIL)
         emails = [demo_email(n) for n in range(1, user_count + 1)]
-        for email in emails:
-            deposit_accept(
-                staff_user_id=staff.pk,
-                receiver_email=email,
-                amount=rng.randint(5, 50) * 100_00,
-                idempotency_key=f"seed-deposit-{email}",
-            )
+        for number, email in enumerate(emails):
+            moment = funded + timedelta(minutes=number)
+            with transaction.atomic(durable=True):
+                with clock_set(moment):
+                    deposit, _ = deposit_accept(
+                        staff_user_id=staff.pk,
+                        receiver_email=email,
+                        amount=rng.randint(5, 50) * 100_00,
+                        idempotency_key=f"seed-deposit-{email}",
+                    )
+                with clock_set(moment + SETTLE_DELAY):
+                    transfers_settle(transfer_ids=[deposit.pk])
         senders = {u.email: u.pk for u in User.objects.filter(email__in=emails)}
-        for number in range(transfers):
-            sender, receiver = rng.sample(emails, 2)
-            transfer_accept(
-                sender_user_id=senders[sender],
-                receiver_email=receiver,
-                amount=rng.randint(10, 1000) * 100 + rng.choice([0, 50]),
-                note=rng.choice(NOTES),
-                idempotency_key=f"seed-payment-{number:04d}",
-            )
+        moments = payment_moments(
+            rng, count=transfers, after=funded + timedelta(hours=1), before=until - SETTLE_DELAY
+        )
+        outcomes = {status: 0 for status in Transfer.Status.values}
+        for number, moment in enumerate(moments):
+            if rng.random() < FEATURED_SHARE:
+                other = rng.choice(emails[1:])
+                sender, receiver = rng.choice([(emails[0], other), (other, emails[0])])
+            else:
+                sender, receiver = rng.sample(emails, 2)
+            with transaction.atomic(durable=True):
+                with clock_set(moment):
+                    payment, _ = transfer_accept(
+                        sender_user_id=senders[sender],
+                        receiver_email=receiver,
+                        amount=rng.randint(10, 1000) * 100 + rng.choice([0, 50]),
+                        note=rng.choice(NOTES),
+                        idempotency_key=f"seed-payment-{number:04d}",
+                    )
+                with clock_set(moment + SETTLE_DELAY):
+                    transfers_settle(transfer_ids=[payment.pk])
+            payment.refresh_from_db(fields=["status"])
+            outcomes[payment.status] += 1
         self.stdout.write(
-            f"  accepted {len(emails)} deposits and {transfers} payments (a worker settles them)"
+            f"  settled {len(emails)} deposits and {transfers} payments over {DEMO_DAYS} days "
+            f"({outcomes[Transfer.Status.SUCCESS]} succeeded, "
+            f"{outcomes[Transfer.Status.FAILED]} failed for want of funds)"
         )
 
     def _logins(self) -> str:
