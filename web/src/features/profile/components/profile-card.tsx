@@ -21,7 +21,7 @@ export function ProfileCard() {
       <h2 id="profile-heading" className="text-xl font-semibold">
         {p.full_name}
       </h2>
-      <dl className="mt-4 grid grid-cols-1 gap-3 text-sm sm:grid-cols-[10rem_1fr]">
+      <dl className="mt-4 grid grid-cols-1 gap-x-3 gap-y-0.5 text-sm sm:grid-cols-[10rem_1fr] sm:gap-y-3 [&>dt:not(:first-child)]:mt-3 sm:[&>dt:not(:first-child)]:mt-0">
         <dt className="text-muted">Email</dt>
         <dd className="break-words">{p.email}</dd>
         <dt className="text-muted">Mobile</dt>

@@ -33,7 +33,7 @@ export function TransferDetail({ id }: { id: string }) {
       {t.status === 'FAILED' && (
         <p className="mt-2 text-sm text-ink">Not sent: {failureReason(t.failure_code)} No money left the wallet.</p>
       )}
-      <dl className="mt-4 grid grid-cols-1 gap-3 text-sm sm:grid-cols-[10rem_1fr]">
+      <dl className="mt-4 grid grid-cols-1 gap-x-3 gap-y-0.5 text-sm sm:grid-cols-[10rem_1fr] sm:gap-y-3 [&>dt:not(:first-child)]:mt-3 sm:[&>dt:not(:first-child)]:mt-0">
         <dt className="text-muted">From</dt>
         <dd className="break-words">{party(t.sender)}</dd>
         <dt className="text-muted">To</dt>
@@ -42,7 +42,7 @@ export function TransferDetail({ id }: { id: string }) {
         <dd className="break-words">{t.note || '—'}</dd>
         <dt className="text-muted">Created</dt>
         <dd>{formatDateTime(t.created_at)}</dd>
-        <dt className="text-muted">Settled</dt>
+        <dt className="text-muted">{t.status === 'FAILED' ? 'Failed' : 'Settled'}</dt>
         <dd>{formatDateTime(t.settled_at)}</dd>
         <dt className="text-muted">Reference</dt>
         <dd className="font-mono text-xs break-all">{t.id}</dd>

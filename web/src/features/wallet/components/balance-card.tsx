@@ -102,7 +102,7 @@ export function BalanceCard({ withActions = false }: { withActions?: boolean }) 
       </dl>
       {withActions && <LastThirtyDays />}
       {withActions && (
-        <div className="grid grid-cols-2 gap-2">
+        <div className="mt-auto grid grid-cols-2 gap-2">
           <Link to="/send" className={cn(buttonBase, buttonVariants.primary)}>
             Send money
           </Link>
