@@ -5,6 +5,7 @@ import { ThemeToggle } from '@/components/ui/theme-toggle';
 import { Toaster } from '@/components/ui/toaster';
 import { useLogout } from '@/features/auth/api/logout';
 import { cn } from '@/lib/cn';
+import { toastStore } from '@/lib/toast';
 import { useLiveSocket } from './use-live-socket';
 
 const icon = (d: ReactNode) => (
@@ -43,62 +44,71 @@ export function AppLayout() {
             <button
               type="button"
               className="min-h-11 rounded-lg px-3 text-sm font-medium text-ink hover:bg-sunken focus-visible:outline-2 focus-visible:outline-brand-600"
-              onClick={() => logout.mutate(undefined, { onSettled: () => void navigate('/login', { replace: true }) })}
+              onClick={() =>
+                logout.mutate(undefined, {
+                  onSettled: () => {
+                    // Nothing of this session stays on screen for the next one.
+                    toastStore.clear();
+                    void navigate('/login', { replace: true });
+                  },
+                })
+              }
             >
               Log out
             </button>
           </div>
         </div>
         {/* Wider screens: tabs under the header. Phones get the bottom tab bar instead. */}
-        <nav aria-label="Main" className="mx-auto hidden max-w-4xl px-2 sm:block">
-          <ul className="flex gap-1">
-            {links.map((l) => (
-              <li key={l.to}>
-                <NavLink
-                  to={l.to}
-                  end={l.end}
-                  className={({ isActive }) =>
-                    cn(
-                      'inline-flex min-h-11 items-center border-b-2 px-3 text-sm font-medium focus-visible:outline-2 focus-visible:outline-brand-600',
-                      isActive ? 'border-accent text-accent' : 'border-transparent text-muted hover:text-ink',
-                    )
-                  }
-                >
-                  {l.label}
-                </NavLink>
-              </li>
-            ))}
-          </ul>
-        </nav>
+        <MainNav variant="top" />
       </header>
       <main id="main" className="mx-auto flex max-w-4xl flex-col gap-4 px-4 pt-6 pb-28 sm:pb-8">
         <Outlet />
       </main>
-      <nav
-        aria-label="Main"
-        className="fixed inset-x-0 bottom-0 z-40 border-t border-line bg-surface pb-[env(safe-area-inset-bottom)] sm:hidden"
-      >
-        <ul className="grid grid-cols-4">
-          {links.map((l) => (
-            <li key={l.to}>
-              <NavLink
-                to={l.to}
-                end={l.end}
-                className={({ isActive }) =>
-                  cn(
-                    'flex min-h-14 flex-col items-center justify-center gap-0.5 text-xs font-medium focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-brand-600',
-                    isActive ? 'text-accent' : 'text-muted',
-                  )
-                }
-              >
-                {l.icon}
-                {l.label}
-              </NavLink>
-            </li>
-          ))}
-        </ul>
-      </nav>
+      <MainNav variant="bottom" />
       <Toaster />
     </div>
+  );
+}
+
+const navStyles = {
+  top: {
+    nav: 'mx-auto hidden max-w-4xl px-2 sm:block',
+    list: 'flex gap-1',
+    link: 'inline-flex min-h-11 items-center border-b-2 px-3 text-sm font-medium',
+    active: 'border-accent text-accent',
+    idle: 'border-transparent text-muted hover:text-ink',
+  },
+  bottom: {
+    nav: 'fixed inset-x-0 bottom-0 z-40 border-t border-line bg-surface pb-[env(safe-area-inset-bottom)] sm:hidden',
+    list: 'grid grid-cols-4',
+    link: 'flex min-h-14 flex-col items-center justify-center gap-0.5 text-xs font-medium focus-visible:-outline-offset-2',
+    active: 'text-accent',
+    idle: 'text-muted',
+  },
+};
+
+/** The main tabs: under the header on wider screens, a bottom bar with icons on phones (only
+ * one of the two is displayed at a time, so assistive technology meets one). */
+function MainNav({ variant }: { variant: keyof typeof navStyles }) {
+  const style = navStyles[variant];
+  return (
+    <nav aria-label="Main" className={style.nav}>
+      <ul className={style.list}>
+        {links.map((l) => (
+          <li key={l.to}>
+            <NavLink
+              to={l.to}
+              end={l.end}
+              className={({ isActive }) =>
+                cn(style.link, 'focus-visible:outline-2 focus-visible:outline-brand-600', isActive ? style.active : style.idle)
+              }
+            >
+              {variant === 'bottom' && l.icon}
+              {l.label}
+            </NavLink>
+          </li>
+        ))}
+      </ul>
+    </nav>
   );
 }

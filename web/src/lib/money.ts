@@ -44,7 +44,7 @@ export function isNegative(amount: string): boolean {
   return toPaise(amount) < 0n;
 }
 
-/** Checks an amount typed by a user the way the server does (contract section 2 and 4). */
+/** Checks an amount typed by a user the way the server does (README, "Web app": sending). */
 export function validateAmount(input: string, max = '100000.00'): string | null {
   if (input === '') return 'Enter an amount.';
   if (!AMOUNT_PATTERN.test(input)) {
