@@ -179,3 +179,75 @@ export async function withSettlementPaused(body: () => Promise<void>): Promise<v
     process.kill(pid, 'SIGCONT');
   }
 }
+
+/** The wallet's balance as the API says it: {balance, pending_out, available}. */
+export async function apiBalance(request: APIRequestContext, token: string): Promise<{ balance: string; available: string }> {
+  const response = await request.get('/api/wallet/balance/', { headers: { Authorization: `Bearer ${token}` } });
+  expect(response.status()).toBe(200);
+  return (await response.json()) as { balance: string; available: string };
+}
+
+/** A payment made over the API (not the page), accepted with 202. */
+export async function payViaApi(
+  request: APIRequestContext,
+  token: string,
+  to: string,
+  amount: string,
+  note = '',
+): Promise<{ id: string }> {
+  const response = await request.post('/api/wallet/transfer/', {
+    headers: { Authorization: `Bearer ${token}`, 'Idempotency-Key': `e2e-${Date.now()}-${Math.random().toString(36).slice(2)}` },
+    data: note ? { receiver_email: to, amount, note } : { receiver_email: to, amount },
+  });
+  expect(response.status(), await response.text()).toBe(202);
+  return (await response.json()) as { id: string };
+}
+
+/** "123.45" minus "5.00", in paise, back to a money string (no floats). */
+export function minus(a: string, b: string): string {
+  const paise = (s: string) => BigInt(s.replace('.', ''));
+  const p = paise(a) - paise(b);
+  return `${p / 100n}.${String(p % 100n).padStart(2, '0')}`;
+}
+
+/**
+ * On the Send page: picks the payee by typing the email, waits for the registered name,
+ * enters amount and note, and goes on to the confirm step.
+ */
+export async function fillPayment(page: Page, to: Person | { email: string; full_name: string }, amount: string, note = ''): Promise<void> {
+  await page.getByRole('link', { name: 'Send', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Send money', level: 1 })).toBeVisible();
+  const another = page.getByRole('button', { name: 'Send another payment' });
+  if (await another.isVisible()) await another.click();
+  await page.getByLabel('Receiver’s email').fill(to.email);
+  await expect(page.getByTestId('payee')).toContainText(to.full_name);
+  await page.getByLabel('Amount (₹)').fill(amount);
+  if (note) await page.getByLabel('Note (optional)').fill(note);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByTestId('confirm-payee')).toHaveText(to.full_name);
+}
+
+/** Fails unless the page is no wider than the window (nothing scrolls sideways); the message
+ * names the innermost elements that stick out. */
+export async function expectNoHorizontalOverflow(page: Page, where: string): Promise<void> {
+  const { scrollWidth, innerWidth, culprits } = await page.evaluate(() => {
+    const width = window.innerWidth;
+    const out = [...document.querySelectorAll('body *')].filter((el) => {
+      const box = el.getBoundingClientRect();
+      return box.width > 0 && box.right > width + 0.5 && ![...el.children].some((c) => c.getBoundingClientRect().right > width + 0.5);
+    });
+    const describe = (el: Element) =>
+      `<${el.tagName.toLowerCase()} class="${el.getAttribute('class') ?? ''}"> right=${Math.round(el.getBoundingClientRect().right)}`;
+    return { scrollWidth: document.documentElement.scrollWidth, innerWidth: width, culprits: out.slice(0, 5).map(describe) };
+  });
+  expect(scrollWidth, `${where}: the page is wider than the window; sticking out: ${culprits.join('; ')}`).toBeLessThanOrEqual(innerWidth);
+}
+
+/** Presses Tab (only the keyboard) until `target` has the focus. */
+export async function tabTo(page: Page, target: ReturnType<Page['locator']>, most = 40): Promise<void> {
+  for (let i = 0; i < most; i += 1) {
+    if (await target.evaluate((el) => el === document.activeElement).catch(() => false)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${target.toString()}`);
+}

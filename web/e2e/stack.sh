@@ -67,7 +67,8 @@ celery -A api.config.celery beat --loglevel INFO --schedule "$VAULTPAY_RUN_DIR/c
 pids+=($!)
 python -m uvicorn api.config.asgi:application --host 127.0.0.1 --port "$WS_PORT" --lifespan off >"$LOGS/ws.log" 2>&1 &
 pids+=($!)
-python manage.py seed_demo --users 3 --transfers 6 >"$LOGS/seed.log" 2>&1
+# Demo users with 30 days of payments, for the screenshots.
+python manage.py seed_demo --users 4 --transfers 60 >"$LOGS/seed.log" 2>&1
 for _ in $(seq 600); do
     (exec 3<>"/dev/tcp/127.0.0.1/$WS_PORT") 2>/dev/null && break
     sleep 0.1

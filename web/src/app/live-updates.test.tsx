@@ -1,12 +1,13 @@
 import { act, screen, waitFor } from '@testing-library/react';
 import { http, HttpResponse } from 'msw';
 import { LiveIndicator } from '@/components/ui/live-indicator';
-import { TransferStatusPanel } from '@/features/transfers/components/transfer-status';
+import { Toaster } from '@/components/ui/toaster';
+import { TransferReceipt } from '@/features/transfers/components/transfer-receipt';
 import { BalanceCard } from '@/features/wallet/components/balance-card';
 import { authStore } from '@/lib/auth-store';
 import type { LiveSocketOptions } from '@/lib/live-socket';
 import { liveStatusStore } from '@/lib/live-status';
-import { API, balance, server, transfer } from '@/testing/api';
+import { API, balance, party, server, transfer } from '@/testing/api';
 import { FakeSocket } from '@/testing/fake-socket';
 import { renderWithProviders, testQueryClient } from '@/testing/render';
 import { createLiveSocket } from './live-updates';
@@ -103,6 +104,64 @@ describe('live updates', () => {
   });
 });
 
+describe('toasts', () => {
+  // The profile says the user is id-Asha (testing/api.ts).
+  const incoming = (seq: number, amount = '500.00') =>
+    transfer({
+      id: `in-${seq}`,
+      status: 'SUCCESS',
+      amount,
+      sender: party('Bala Krishnan', 'bala@example.com'),
+      receiver: party('Asha', 'asha@example.com'),
+      settled_at: '2026-11-25T09:30:01.000000Z',
+    });
+
+  it('money that arrives raises a polite toast; a payment of mine that failed does too; my own success does not', async () => {
+    renderWithProviders(<Toaster />);
+    const { socket } = startSocket();
+    await waitFor(() => expect(FakeSocket.instances).toHaveLength(1));
+    act(() => FakeSocket.latest().receive({ type: 'hello', seq: 0 }));
+    act(() => FakeSocket.latest().receive({ type: 'transfer.updated', seq: 1, transfer: incoming(1) }));
+    const region = screen.getByRole('status', { name: 'Notifications' });
+    expect(region).toHaveAttribute('aria-live', 'polite');
+    await waitFor(() => expect(region).toHaveTextContent('₹500.00 from Bala Krishnan'));
+
+    const mine = transfer({ id: 'out-2', status: 'SUCCESS', settled_at: '2026-11-25T09:30:01.000000Z' });
+    act(() => FakeSocket.latest().receive({ type: 'transfer.updated', seq: 2, transfer: mine }));
+    const failed = transfer({ id: 'out-3', status: 'FAILED', failure_code: 'insufficient_funds', settled_at: '2026-11-25T09:30:01.000000Z' });
+    act(() => FakeSocket.latest().receive({ type: 'transfer.updated', seq: 3, transfer: failed }));
+    await waitFor(() => expect(region).toHaveTextContent('Payment of ₹250.00 to Bala failed'));
+    expect(region).toHaveTextContent('Not enough money in the wallet');
+    expect(screen.getAllByTestId('toast')).toHaveLength(2);
+    socket.stop();
+  });
+
+  it('a reconnect replays only what happened after the last event seen: each raises one toast, nothing older does', async () => {
+    renderWithProviders(<Toaster />);
+    const { socket } = startSocket();
+    await waitFor(() => expect(FakeSocket.instances).toHaveLength(1));
+    // The page opens: seq 5 is the latest event, and what came before is in the REST data.
+    act(() => FakeSocket.latest().receive({ type: 'hello', seq: 5 }));
+    act(() => FakeSocket.latest().receive({ type: 'transfer.updated', seq: 6, transfer: incoming(6, '6.00') }));
+    await screen.findByText('₹6.00 from Bala Krishnan');
+    act(() => FakeSocket.latest().drop(1006));
+
+    await waitFor(() => expect(FakeSocket.instances).toHaveLength(2));
+    expect(new URL(FakeSocket.latest().url).searchParams.get('after_seq')).toBe('6');
+    act(() => FakeSocket.latest().receive({ type: 'hello', seq: 7 }));
+    // A server replaying too much (or a duplicate) is not news.
+    act(() => FakeSocket.latest().receive({ type: 'transfer.updated', seq: 4, transfer: incoming(4, '4.00') }));
+    act(() => FakeSocket.latest().receive({ type: 'transfer.updated', seq: 6, transfer: incoming(6, '6.00') }));
+    act(() => FakeSocket.latest().receive({ type: 'transfer.updated', seq: 7, transfer: incoming(7, '7.00') }));
+    await screen.findByText('₹7.00 from Bala Krishnan');
+    expect(screen.getAllByTestId('toast').map((t) => t.textContent)).toEqual([
+      expect.stringContaining('₹6.00 from Bala Krishnan'),
+      expect.stringContaining('₹7.00 from Bala Krishnan'),
+    ]);
+    socket.stop();
+  });
+});
+
 describe('polling fallback', () => {
   it('polls the balance every 3 s while the socket is down and stops while it is live', async () => {
     let calls = 0;
@@ -184,7 +243,7 @@ describe('polling fallback', () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     try {
       liveStatusStore.set('reconnecting');
-      renderWithProviders(<TransferStatusPanel id={transfer().id} />);
+      renderWithProviders(<TransferReceipt id={transfer().id} onPayAgain={() => {}} onTryAgain={() => {}} onDone={() => {}} />);
       expect(await screen.findByTestId('transfer-result')).toHaveAttribute('data-status', 'PENDING');
       await act(() => vi.advanceTimersByTimeAsync(3000));
       await act(() => vi.advanceTimersByTimeAsync(3000));

@@ -1,4 +1,4 @@
-import { compareMoney, formatInr, toPaise, validateAmount } from './money';
+import { compareMoney, formatInr, fromPaise, sumMoney, toPaise, validateAmount } from './money';
 
 describe('validateAmount matches the server rule ^(0|[1-9][0-9]{0,11})(\\.[0-9]{1,2})?$ and > 0', () => {
   it.each(['1', '0.01', '0.5', '250', '99.50', '100000', '100000.00', '123456.7'])('accepts %s', (value) => {
@@ -38,6 +38,13 @@ describe('money strings', () => {
     expect(formatInr('1234567.89')).toBe('₹12,34,567.89');
     // 2^53 + 1 paise: a float would round this.
     expect(formatInr('90071992547409.93')).toBe('₹9,00,71,99,25,47,409.93');
+  });
+
+  it('adds exactly in paise and writes the result back as a money string', () => {
+    expect(sumMoney(['0.10', '0.20'])).toBe('0.30');
+    expect(sumMoney(['90071992547409.93', '0.07'])).toBe('90071992547410.00');
+    expect(sumMoney([])).toBe('0.00');
+    expect(fromPaise(-5n)).toBe('-0.05');
   });
 
   it('compares exactly in paise', () => {

@@ -22,6 +22,18 @@ export function toPaise(amount: string): bigint {
   return sign === '-' ? -paise : paise;
 }
 
+/** Integer paise back to a money string: 12345n -> "123.45", -5n -> "-0.05". */
+export function fromPaise(paise: bigint): string {
+  const sign = paise < 0n ? '-' : '';
+  const abs = paise < 0n ? -paise : paise;
+  return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
+}
+
+/** The exact sum of money strings. */
+export function sumMoney(amounts: string[]): string {
+  return fromPaise(amounts.reduce((total, a) => total + toPaise(a), 0n));
+}
+
 export function compareMoney(a: string, b: string): -1 | 0 | 1 {
   const pa = toPaise(a);
   const pb = toPaise(b);
@@ -32,7 +44,7 @@ export function isNegative(amount: string): boolean {
   return toPaise(amount) < 0n;
 }
 
-/** Checks an amount typed by a user the way the server does (contract section 2 and 4). */
+/** Checks an amount typed by a user the way the server does (README, "Web app": sending). */
 export function validateAmount(input: string, max = '100000.00'): string | null {
   if (input === '') return 'Enter an amount.';
   if (!AMOUNT_PATTERN.test(input)) {

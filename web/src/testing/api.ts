@@ -31,7 +31,33 @@ export const envelope = (code: string, message: string, fields: Record<string, s
   error: { code, message, fields, request_id: 'req-1' },
 });
 
+export const contact = (name: string, email: string, over: Record<string, unknown> = {}) => ({
+  id: `id-${name}`,
+  full_name: name,
+  email,
+  last_paid_at: '2026-11-25T09:30:00.000000Z',
+  times_paid: 1,
+  ...over,
+});
+
+/** The people the lookup endpoint knows, by lower-cased email. */
+export const people: Record<string, string> = { 'bala@example.com': 'Bala Krishnan', 'asha@example.com': 'Asha Verma' };
+
 export const defaultHandlers = [
+  http.get(`${API}/api/wallet/contacts/`, () => HttpResponse.json({ results: [] })),
+  http.get(`${API}/api/users/lookup/`, ({ request }) => {
+    const email = new URL(request.url).searchParams.get('email')?.toLowerCase() ?? '';
+    const name = people[email];
+    return name
+      ? HttpResponse.json({ id: `id-${name}`, full_name: name, email })
+      : HttpResponse.json(envelope('receiver_not_found', 'No such user.'), { status: 404 });
+  }),
+  http.get(`${API}/api/users/profile/`, () =>
+    HttpResponse.json({
+      id: 'id-Asha', email: 'asha@example.com', full_name: 'Asha', phone: '+916343043868',
+      aadhaar_masked: 'XXXX XXXX 0124', is_staff: false, date_joined: '2026-11-25T09:30:00.000000Z',
+    }),
+  ),
   http.get(`${API}/api/config/`, () =>
     HttpResponse.json({ demo_mode: false, demo_password: null, demo_logins: [], max_transfer_amount: '100000.00' }),
   ),

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { resetApiClientForTests } from '@/lib/api-client';
 import { authStore } from '@/lib/auth-store';
 import { liveStatusStore } from '@/lib/live-status';
+import { toastStore } from '@/lib/toast';
 import { server } from './api';
 import { FakeSocket } from './fake-socket';
 
@@ -17,5 +18,6 @@ afterEach(() => {
   resetApiClientForTests();
   liveStatusStore.set('offline');
   FakeSocket.reset();
+  toastStore.clear();
 });
 afterAll(() => server.close());

@@ -7,11 +7,12 @@ import { useClientConfig } from '@/features/auth/api/get-client-config';
 import { ProfileCard } from '@/features/profile/components/profile-card';
 import { HistoryList } from '@/features/transfers/components/history-list';
 import { RecentActivity } from '@/features/transfers/components/recent-activity';
-import { SendMoneyForm } from '@/features/transfers/components/send-money-form';
+import { SendMoney } from '@/features/transfers/components/send-money';
 import { TransferDetail } from '@/features/transfers/components/transfer-detail';
+import { useBalance } from '@/features/wallet/api/get-balance';
 import { walletKeys } from '@/features/wallet/api/keys';
 import { BalanceCard } from '@/features/wallet/components/balance-card';
-import { Loading } from '@/components/ui/spinner';
+import { SkeletonRows } from '@/components/ui/skeleton';
 import { Page } from './page';
 
 // Recharts is most of the bundle: load it with the dashboard, not before the login page.
@@ -21,22 +22,18 @@ const CashflowChart = lazy(() =>
 
 export function DashboardPage() {
   return (
-    <Page
-      title="Home"
-      actions={
-        <Link
-          to="/send"
-          className="inline-flex min-h-11 items-center rounded-lg bg-brand-700 px-4 text-sm font-semibold text-white hover:bg-brand-800 focus-visible:outline-3 focus-visible:outline-offset-2 focus-visible:outline-brand-600"
-        >
-          Send money
-        </Link>
-      }
-    >
+    <Page title="Home">
       <div className="grid gap-4 md:grid-cols-2">
-        <BalanceCard />
+        <BalanceCard withActions />
         <RecentActivity />
       </div>
-      <Suspense fallback={<Card><Loading label="Loading cash flow…" /></Card>}>
+      <Suspense
+        fallback={
+          <Card>
+            <SkeletonRows label="Loading cash flow…" lines={4} />
+          </Card>
+        }
+      >
         <CashflowChart />
       </Suspense>
     </Page>
@@ -45,12 +42,14 @@ export function DashboardPage() {
 
 export function SendPage() {
   const config = useClientConfig();
+  const balance = useBalance();
   const queryClient = useQueryClient();
   return (
     <Page title="Send money">
-      <div className="grid gap-4 md:grid-cols-2">
+      <div className="grid items-start gap-4 md:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
         <Card>
-          <SendMoneyForm
+          <SendMoney
+            available={balance.data?.available}
             maxAmount={config.data?.max_transfer_amount}
             onSent={() => void queryClient.invalidateQueries({ queryKey: walletKeys.balance() })}
           />
@@ -74,7 +73,9 @@ export function HistoryPage() {
 export function TransferPage() {
   const { id = '' } = useParams();
   return (
-    <Page title="Transfer" actions={<Link to="/history" className="text-sm font-medium text-brand-700 underline">Back to history</Link>}>
+    <Page title="Transfer" actions={<Link to="/history" className="inline-flex min-h-11 items-center text-sm font-medium text-accent underline">
+          Back to history
+        </Link>}>
       <TransferDetail id={id} />
     </Page>
   );
@@ -92,7 +93,7 @@ export function NotFoundPage() {
   return (
     <Page title="Page not found">
       <EmptyState title="There is nothing at this address.">
-        <Link to="/" className="mt-2 inline-block font-medium text-brand-700 underline">
+        <Link to="/" className="mt-2 inline-block font-medium text-accent underline">
           Go home
         </Link>
       </EmptyState>

@@ -1,5 +1,6 @@
 import { Link, Navigate, useLocation, useNavigate } from 'react-router';
 import { Card } from '@/components/ui/card';
+import { ThemeToggle } from '@/components/ui/theme-toggle';
 import { LoginForm } from '@/features/auth/components/login-form';
 import { RegisterForm } from '@/features/auth/components/register-form';
 import { useIsAuthenticated } from '@/features/auth/hooks/use-session';
@@ -8,7 +9,10 @@ import { Page } from './page';
 function AuthShell({ children }: { children: React.ReactNode }) {
   return (
     <main className="mx-auto flex min-h-dvh max-w-md flex-col justify-center gap-4 px-4 py-8">
-      <p className="text-center text-2xl font-bold text-brand-700">VaultPay</p>
+      <div className="flex items-center justify-between">
+        <p className="text-2xl font-bold text-accent">VaultPay</p>
+        <ThemeToggle />
+      </div>
       {children}
     </main>
   );
@@ -26,7 +30,7 @@ export function LoginPage() {
       <Card>
         <Page title="Log in">
           {expired && (
-            <p role="status" className="mt-2 rounded-lg bg-amber-50 p-3 text-sm text-amber-900">
+            <p role="status" className="mt-2 rounded-lg bg-amber-50 p-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100">
               Your session ended. Please log in again.
             </p>
           )}
@@ -37,7 +41,7 @@ export function LoginPage() {
       </Card>
       <p className="text-center text-sm">
         New to VaultPay?{' '}
-        <Link to="/register" className="font-medium text-brand-700 underline">
+        <Link to="/register" className="font-medium text-accent underline">
           Create an account
         </Link>
       </p>
@@ -60,7 +64,7 @@ export function RegisterPage() {
       </Card>
       <p className="text-center text-sm">
         Already have an account?{' '}
-        <Link to="/login" className="font-medium text-brand-700 underline">
+        <Link to="/login" className="font-medium text-accent underline">
           Log in
         </Link>
       </p>

@@ -10,8 +10,8 @@ export function Page({ title, children, actions }: { title: string; children: Re
   }, [title]);
   return (
     <>
-      <div className="flex flex-wrap items-center justify-between gap-2">
-        <h1 ref={heading} tabIndex={-1} className="text-2xl font-bold text-slate-900 outline-none">
+      <div className="flex min-w-0 flex-wrap items-center justify-between gap-2">
+        <h1 ref={heading} tabIndex={-1} className="text-2xl font-bold text-ink outline-none">
           {title}
         </h1>
         {actions}

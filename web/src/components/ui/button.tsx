@@ -7,12 +7,16 @@ type Props = ButtonHTMLAttributes<HTMLButtonElement> & {
   loading?: boolean;
 };
 
-const variants = {
-  primary: 'bg-brand-700 text-white hover:bg-brand-800 disabled:bg-slate-400',
-  secondary: 'bg-white text-slate-900 border border-slate-300 hover:bg-slate-100 disabled:text-slate-500',
-  danger: 'bg-red-700 text-white hover:bg-red-800 disabled:bg-slate-400',
-  ghost: 'text-slate-700 hover:bg-slate-100',
+export const buttonVariants = {
+  primary: 'bg-brand-700 text-white hover:bg-brand-800 disabled:bg-slate-500',
+  secondary: 'bg-surface text-ink border border-field hover:bg-sunken disabled:text-muted',
+  danger: 'bg-red-700 text-white hover:bg-red-800 disabled:bg-slate-500',
+  ghost: 'text-ink hover:bg-sunken',
 };
+
+export const buttonBase =
+  'inline-flex min-h-11 items-center justify-center gap-2 rounded-lg px-4 py-2 text-sm font-semibold ' +
+  'focus-visible:outline-3 focus-visible:outline-offset-2 focus-visible:outline-brand-600 disabled:cursor-not-allowed';
 
 export function Button({ variant = 'primary', loading = false, className, children, disabled, ...rest }: Props) {
   return (
@@ -21,12 +25,7 @@ export function Button({ variant = 'primary', loading = false, className, childr
       {...rest}
       disabled={disabled || loading}
       aria-busy={loading || undefined}
-      className={cn(
-        'inline-flex min-h-11 items-center justify-center gap-2 rounded-lg px-4 py-2 text-sm font-semibold',
-        'focus-visible:outline-3 focus-visible:outline-offset-2 focus-visible:outline-brand-600 disabled:cursor-not-allowed',
-        variants[variant],
-        className,
-      )}
+      className={cn(buttonBase, buttonVariants[variant], className)}
     >
       {loading && <Spinner className="h-4 w-4" />}
       {children}

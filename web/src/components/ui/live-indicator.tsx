@@ -16,7 +16,7 @@ export function LiveIndicator() {
       role="status"
       data-live={status}
       title={status === 'live' ? 'Updates arrive as they happen' : 'Refreshing every few seconds until the live connection is back'}
-      className="inline-flex items-center gap-1.5 rounded-full border border-slate-300 bg-white px-2 py-0.5 text-xs font-medium text-slate-800"
+      className="inline-flex items-center gap-1.5 rounded-full border border-line bg-surface px-2 py-0.5 text-xs font-medium text-ink"
     >
       <span
         aria-hidden="true"

@@ -42,12 +42,12 @@ export function LoginForm({ onLoggedIn }: { onLoggedIn: () => void }) {
         </Button>
       </form>
       {demo && demo.demo_logins.length > 0 && (
-        <section aria-labelledby="demo-heading" className="rounded-lg border border-sky-200 bg-sky-50 p-4 text-sm text-sky-950">
+        <section aria-labelledby="demo-heading" className="rounded-lg border border-sky-200 bg-sky-50 p-4 text-sm text-sky-950 dark:border-sky-800 dark:bg-sky-950 dark:text-sky-50">
           <h2 id="demo-heading" className="font-semibold">
             Demo mode
           </h2>
           <p className="mt-1">
-            Every demo user’s password is <code className="rounded bg-white px-1 font-mono">{demo.demo_password}</code>. Pick one to
+            Every demo user’s password is <code className="rounded bg-surface px-1 font-mono">{demo.demo_password}</code>. Pick one to
             fill the form:
           </p>
           <ul className="mt-2 flex flex-col gap-1">
@@ -55,13 +55,13 @@ export function LoginForm({ onLoggedIn }: { onLoggedIn: () => void }) {
               <li key={u.email}>
                 <button
                   type="button"
-                  className="w-full rounded px-2 py-1.5 text-left hover:bg-sky-100 focus-visible:outline-2 focus-visible:outline-sky-700"
+                  className="w-full rounded px-2 py-1.5 text-left hover:bg-sky-100 focus-visible:outline-2 focus-visible:outline-sky-700 dark:hover:bg-sky-900"
                   onClick={() => {
                     setEmail(u.email);
                     setPassword(demo.demo_password ?? '');
                   }}
                 >
-                  <span className="font-medium">{u.full_name}</span> <span className="text-sky-900">{u.email}</span>
+                  <span className="font-medium">{u.full_name}</span> <span className="break-all text-sky-900 dark:text-sky-200">{u.email}</span>
                 </button>
               </li>
             ))}

@@ -2,17 +2,18 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';
 import { Field } from '@/components/ui/field';
-import { Loading } from '@/components/ui/spinner';
+import { SkeletonRows } from '@/components/ui/skeleton';
 import { ErrorState } from '@/components/ui/states';
 import { env } from '@/config/env';
 import { isApiError } from '@/lib/api-client';
 import { formatDateTime } from '@/lib/dates';
+import { formatPhone } from '@/lib/phone';
 import { useProfile } from '../api/get-profile';
 import { useRevealAadhaar } from '../api/reveal-aadhaar';
 
 export function ProfileCard() {
   const profile = useProfile();
-  if (profile.isPending) return <Loading label="Loading your profile…" />;
+  if (profile.isPending) return <Card><SkeletonRows label="Loading your profile…" lines={4} /></Card>;
   if (profile.isError) return <ErrorState message={profile.error.message} onRetry={() => void profile.refetch()} />;
   const p = profile.data;
   return (
@@ -20,14 +21,14 @@ export function ProfileCard() {
       <h2 id="profile-heading" className="text-xl font-semibold">
         {p.full_name}
       </h2>
-      <dl className="mt-4 grid grid-cols-1 gap-3 text-sm sm:grid-cols-[10rem_1fr]">
-        <dt className="text-slate-600">Email</dt>
+      <dl className="mt-4 grid grid-cols-1 gap-x-3 gap-y-0.5 text-sm sm:grid-cols-[10rem_1fr] sm:gap-y-3 [&>dt:not(:first-child)]:mt-3 sm:[&>dt:not(:first-child)]:mt-0">
+        <dt className="text-muted">Email</dt>
         <dd className="break-words">{p.email}</dd>
-        <dt className="text-slate-600">Mobile</dt>
-        <dd>{p.phone ?? '—'}</dd>
-        <dt className="text-slate-600">Member since</dt>
+        <dt className="text-muted">Mobile</dt>
+        <dd data-testid="phone">{formatPhone(p.phone)}</dd>
+        <dt className="text-muted">Member since</dt>
         <dd>{formatDateTime(p.date_joined)}</dd>
-        <dt className="text-slate-600">Aadhaar</dt>
+        <dt className="text-muted">Aadhaar</dt>
         <dd>
           <AadhaarReveal masked={p.aadhaar_masked} />
         </dd>
@@ -76,7 +77,7 @@ function AadhaarReveal({ masked }: { masked: string }) {
         <span data-testid="aadhaar" className="font-mono text-base tracking-wider">
           {reveal.data}
         </span>
-        <span className="text-xs text-slate-600" aria-live="polite">
+        <span className="text-xs text-muted" aria-live="polite">
           Hidden again in {secondsLeft} s
         </span>
         <Button variant="secondary" onClick={() => reset()}>

@@ -15,6 +15,9 @@ export async function getHistory(filters: HistoryFilters, cursor: string | null,
   const params = new URLSearchParams({ page_size: String(pageSize) });
   if (filters.direction) params.set('direction', filters.direction);
   if (filters.status) params.set('status', filters.status);
+  if (filters.q) params.set('q', filters.q);
+  if (filters.from) params.set('from', filters.from);
+  if (filters.to) params.set('to', filters.to);
   if (cursor) params.set('cursor', cursor);
   return (await apiRequest(`/api/wallet/history/?${params}`, HistoryPageSchema)).data;
 }

@@ -6,4 +6,6 @@ export const transferKeys = {
   history: (filters: HistoryFilters) => [...transferKeys.lists(), filters] as const,
   details: () => [...transferKeys.all, 'detail'] as const,
   detail: (id: string) => [...transferKeys.details(), id] as const,
+  contacts: () => [...transferKeys.all, 'contacts'] as const,
+  payee: (email: string) => [...transferKeys.all, 'payee', email] as const,
 };

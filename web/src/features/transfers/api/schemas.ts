@@ -39,7 +39,22 @@ export const HistoryPageSchema = z.object({
 });
 export type HistoryPage = z.infer<typeof HistoryPageSchema>;
 
-export type HistoryFilters = { direction?: 'in' | 'out'; status?: TransferStatus };
+/** History filters; `q` searches names, emails and notes, `from`/`to` are IST days (YYYY-MM-DD). */
+export type HistoryFilters = {
+  direction?: 'in' | 'out';
+  status?: TransferStatus;
+  q?: string;
+  from?: string;
+  to?: string;
+};
+
+/** A person to pay, as the server confirms them (their registered name). */
+export const PayeeSchema = z.object({ id: z.string(), full_name: z.string(), email: z.string() });
+export type Payee = z.infer<typeof PayeeSchema>;
+
+export const ContactSchema = PayeeSchema.extend({ last_paid_at: z.string(), times_paid: z.number().int() });
+export type Contact = z.infer<typeof ContactSchema>;
+export const ContactsSchema = z.object({ results: z.array(ContactSchema) });
 
 const reasons: Record<string, string> = {
   insufficient_funds: 'Not enough money in the wallet when the payment was processed.',
@@ -50,6 +65,6 @@ const reasons: Record<string, string> = {
 
 /** A failure code in words, for people. */
 export function failureReason(code: string | null): string {
-  if (!code) return 'The payment failed.';
+  if (!code) return 'The payment could not be made.';
   return reasons[code] ?? `The payment failed (${code.replace(/_/g, ' ')}).`;
 }

@@ -1,6 +1,6 @@
 import { Link } from 'react-router';
 import { Card } from '@/components/ui/card';
-import { Loading } from '@/components/ui/spinner';
+import { SkeletonRows } from '@/components/ui/skeleton';
 import { EmptyState, ErrorState } from '@/components/ui/states';
 import { useHistory } from '../api/get-history';
 import { HistoryItem } from './history-row';
@@ -14,15 +14,15 @@ export function RecentActivity() {
         <h2 id="recent-heading" className="text-lg font-semibold">
           Recent activity
         </h2>
-        <Link to="/history" className="text-sm font-medium text-brand-700 underline">
+        <Link to="/history" className="inline-flex min-h-11 items-center text-sm font-medium text-accent underline">
           See all
         </Link>
       </div>
-      {history.isPending && <Loading label="Loading recent activity…" />}
+      {history.isPending && <SkeletonRows label="Loading recent activity…" lines={4} />}
       {history.isError && <ErrorState message={history.error.message} onRetry={() => void history.refetch()} />}
       {history.isSuccess && rows.length === 0 && <EmptyState title="No transactions yet." />}
       {rows.length > 0 && (
-        <ul className="mt-2 divide-y divide-slate-100" aria-label="Recent transactions">
+        <ul className="mt-2 divide-y divide-line" aria-label="Recent transactions">
           {rows.map((row) => (
             <HistoryItem key={row.id} row={row} />
           ))}

@@ -1,6 +1,6 @@
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { Card } from '@/components/ui/card';
-import { Loading } from '@/components/ui/spinner';
+import { SkeletonRows } from '@/components/ui/skeleton';
 import { EmptyState, ErrorState } from '@/components/ui/states';
 import { formatDay } from '@/lib/dates';
 import { formatInr, toPaise } from '@/lib/money';
@@ -26,10 +26,10 @@ function ChartTooltip({ active, payload }: { active?: boolean; payload?: Array<{
   const point = payload?.[0]?.payload;
   if (!active || !point) return null;
   return (
-    <div className="rounded-lg border border-slate-200 bg-white p-2 text-xs shadow">
+    <div className="rounded-lg border border-line bg-surface p-2 text-xs text-ink shadow">
       <p className="font-semibold">{point.label}</p>
-      <p className="text-green-800">In: {formatInr(point.raw.in)}</p>
-      <p className="text-red-800">Out: {formatInr(point.raw.out)}</p>
+      <p className="text-positive">In: {formatInr(point.raw.in)}</p>
+      <p className="text-negative">Out: {formatInr(point.raw.out)}</p>
       <p>Balance: {formatInr(point.raw.balance)}</p>
     </div>
   );
@@ -44,7 +44,7 @@ export function CashflowChart() {
       <h2 id="cashflow-heading" className="text-lg font-semibold">
         Cash flow, last 30 days
       </h2>
-      {cashflow.isPending && <Loading label="Loading cash flow…" />}
+      {cashflow.isPending && <SkeletonRows label="Loading cash flow…" lines={4} />}
       {cashflow.isError && (
         <ErrorState message={`Could not load the cash flow. ${cashflow.error.message}`} onRetry={() => void cashflow.refetch()} />
       )}
@@ -67,39 +67,43 @@ function ChartBody({ data }: { data: Cashflow }) {
     <>
       <div className="mt-4 h-64 w-full" data-testid="cashflow-chart" aria-hidden="true">
         <ResponsiveContainer width="100%" height="100%">
-          <ComposedChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
-            <CartesianGrid stroke="#e2e8f0" vertical={false} />
-            <XAxis dataKey="label" tick={{ fontSize: 11, fill: '#475569' }} interval="preserveStartEnd" minTickGap={24} />
-            <YAxis tick={{ fontSize: 11, fill: '#475569' }} tickFormatter={(v: number) => compact.format(v)} width={44} />
+          {/* Hidden from assistive technology (the table below has the figures), so not focusable either. */}
+          <ComposedChart accessibilityLayer={false} data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+            <CartesianGrid stroke="var(--color-line)" vertical={false} />
+            <XAxis dataKey="label" tick={{ fontSize: 11, fill: 'var(--color-muted)' }} interval="preserveStartEnd" minTickGap={24} />
+            <YAxis tick={{ fontSize: 11, fill: 'var(--color-muted)' }} tickFormatter={(v: number) => compact.format(v)} width={44} />
             <Tooltip content={<ChartTooltip />} />
             <Legend wrapperStyle={{ fontSize: 12 }} />
-            <Bar dataKey="in" name="Money in" fill="#15803d" radius={[3, 3, 0, 0]} isAnimationActive={false} />
-            <Bar dataKey="out" name="Money out" fill="#b91c1c" radius={[3, 3, 0, 0]} isAnimationActive={false} />
-            <Line dataKey="balance" name="Balance" stroke="#0f766e" strokeWidth={2} dot={false} type="linear" isAnimationActive={false} />
+            <Bar dataKey="in" name="Money in" fill="var(--color-positive)" radius={[3, 3, 0, 0]} isAnimationActive={false} />
+            <Bar dataKey="out" name="Money out" fill="var(--color-negative)" radius={[3, 3, 0, 0]} isAnimationActive={false} />
+            <Line dataKey="balance" name="Balance" stroke="var(--color-accent)" strokeWidth={2} dot={false} type="linear" isAnimationActive={false} />
           </ComposedChart>
         </ResponsiveContainer>
       </div>
-      <table className="sr-only" data-testid="cashflow-table">
-        <caption>Days with money in or out in the last 30 days</caption>
-        <thead>
-          <tr>
-            <th scope="col">Date</th>
-            <th scope="col">In</th>
-            <th scope="col">Out</th>
-            <th scope="col">Balance at end of day</th>
-          </tr>
-        </thead>
-        <tbody>
-          {moved.map((d) => (
-            <tr key={d.date}>
-              <th scope="row">{d.date}</th>
-              <td>{formatInr(d.in)}</td>
-              <td>{formatInr(d.out)}</td>
-              <td>{formatInr(d.balance)}</td>
+      {/* sr-only on a wrapper: a table grows to fit its cells whatever width it is given. */}
+      <div className="sr-only">
+        <table data-testid="cashflow-table">
+          <caption>Days with money in or out in the last 30 days</caption>
+          <thead>
+            <tr>
+              <th scope="col">Date</th>
+              <th scope="col">In</th>
+              <th scope="col">Out</th>
+              <th scope="col">Balance at end of day</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {moved.map((d) => (
+              <tr key={d.date}>
+                <th scope="row">{d.date}</th>
+                <td>{formatInr(d.in)}</td>
+                <td>{formatInr(d.out)}</td>
+                <td>{formatInr(d.balance)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </>
   );
 }
