@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/test/staff/", views.StaffApi.as_view()),
     path("api/test/throttled/", views.ThrottledApi.as_view()),
     path("api/test/counted/", views.CountedApi.as_view()),
+    path("api/test/anon-counted/", views.AnonCountedApi.as_view()),
+    path("api/test/default-throttled/", views.DefaultThrottledApi.as_view()),
     path("api/test/application-error/", views.ApplicationErrorApi.as_view()),
     path("api/test/django-not-found/", views.DjangoNotFoundApi.as_view()),
     path("api/test/django-permission-denied/", views.DjangoPermissionDeniedApi.as_view()),

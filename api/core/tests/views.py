@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
 from api.core.exceptions import ApplicationError
-from api.core.throttling import ScopedCounterThrottle
+from api.core.throttling import AnonCounterThrottle, ScopedCounterThrottle
 
 SECRET_DETAIL = "secret-detail-that-must-not-leak"
 
@@ -165,6 +165,29 @@ class CountedApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [ScopedCounterThrottle]
     throttle_scope = "counted"
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
+class ThreePerHour(AnonCounterThrottle):
+    rate = "3/hour"
+
+
+class AnonCountedApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ThreePerHour]
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
+class DefaultThrottledApi(APIView):
+    """The project's default throttles."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
 
     def get(self, request):
         return Response({"ok": True})
