@@ -277,8 +277,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_DB_REUSE_MAX = 1_000_000
 # Redis redelivers an unacknowledged message only after this many seconds; the beat sweep,
 # not redelivery, is the real recovery path (contract section 8).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+# Socket timeouts bound a worker's or beat's own commands on a broker that vanished without
+# closing the connection; the consuming loop is not subject to them. A publish from a request
+# uses shorter ones (api/config/celery.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 300,
+    "socket_timeout": 5,
+    "socket_connect_timeout": 5,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers reconnect after a Redis outage however long it lasts (Celery's default gives up
+# after 100 attempts); kombu waits 2 s more before each attempt, at most 30 s.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,5 @@
 import pytest
+from django.db import connections
 from django.test import Client
 
 from api.core.redis import redis_client
@@ -25,3 +26,15 @@ def private_redis(tmp_path, settings):
     yield server
     server.stop()
     redis_client.cache_clear()
+
+
+@pytest.fixture
+def database_unreachable():
+    """Points the default database alias at a closed port: every query fails to connect, as
+    when PostgreSQL is down. The test's own connection is put back afterwards."""
+    live = connections["default"]
+    down = live.__class__({**live.settings_dict, "HOST": "127.0.0.1", "PORT": "1"}, "default")
+    connections["default"] = down
+    yield
+    down.close()
+    connections["default"] = live
