@@ -17,8 +17,8 @@ export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-api.config.settings.loc
 export VAULTPAY_RUN_DIR="${VAULTPAY_RUN_DIR:-$PWD/.run}"
 mkdir -p "$VAULTPAY_RUN_DIR"
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
-die() { printf '\033[31mError: %s\033[0m\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
 
 port_in_use() { python - "$1" <<'PY'
 import socket, sys
@@ -78,7 +78,8 @@ python manage.py seed_demo --if-empty
 
 if [[ -f web/package.json ]]; then
     say "Building the web app"
-    (cd web && { [[ -d node_modules ]] || npm ci --no-audit --no-fund; } && npm run build)
+    ensure_web_packages
+    (cd web && npm run build)
 fi
 
 say "Collecting static files"

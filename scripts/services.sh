@@ -1,6 +1,7 @@
-# Sourced by scripts/test.sh and scripts/loadtest.sh: start PostgreSQL and Redis on their
-# usual local ports when they are down. Each step is skipped when DATABASE_URL / REDIS_URL
-# name servers elsewhere.
+# Sourced by scripts/run.sh, scripts/test.sh and scripts/loadtest.sh: start PostgreSQL and
+# Redis on their usual local ports when they are down (each step is skipped when
+# DATABASE_URL / REDIS_URL name servers elsewhere), and install the web app's npm packages
+# when package-lock.json changed since the last install.
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf '\033[31mError: %s\033[0m\n' "$*" >&2; exit 1; }
@@ -35,4 +36,13 @@ ensure_redis() {
     redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
         --dir /var/lib/redis --logfile /var/log/redis/ci.log
     wait_for Redis redis-cli -h 127.0.0.1 -p 6379 ping
+}
+
+# Never a browser download: PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD, and no `playwright install`.
+ensure_web_packages() {
+    command -v npm >/dev/null || die "npm is missing: install Node.js 20.19 or newer with npm."
+    if [[ ! -f web/node_modules/.package-lock.json || web/package-lock.json -nt web/node_modules/.package-lock.json ]]; then
+        say "web: npm ci"
+        (cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+    fi
 }

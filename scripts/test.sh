@@ -11,16 +11,7 @@ export VAULTPAY_RUN_DIR="${VAULTPAY_RUN_DIR:-$PWD/.run}"
 # shellcheck source=scripts/services.sh
 source scripts/services.sh
 
-# The web app's checks need its npm packages and, for the end-to-end run, Debian's Chromium
-# (never a browser download: PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD, and no `playwright install`).
-ensure_web_packages() {
-    command -v npm >/dev/null || die "npm is missing: install Node.js 20.19 or newer with npm."
-    if [[ ! -f web/node_modules/.package-lock.json || web/package-lock.json -nt web/node_modules/.package-lock.json ]]; then
-        say "web: npm ci"
-        (cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
-    fi
-}
-
+# The end-to-end run needs Debian's Chromium (never a browser download).
 ensure_chromium() {
     [[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]] && return
     say "Installing Debian's Chromium for the end-to-end run"

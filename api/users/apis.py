@@ -7,11 +7,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from api.core.exceptions import ApplicationError
 from api.core.schema import NOT_AUTHENTICATED, ErrorEnvelopeSerializer
+from api.core.throttling import ScopedCounterThrottle
 from api.users.login_failures import login_failure_record, login_failures_wait
 from api.users.services import (
     token_refresh,
@@ -61,7 +62,7 @@ class UserOutputSerializer(serializers.Serializer):
 class UserRegisterApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedCounterThrottle]
     throttle_scope = "register"
 
     class InputSerializer(serializers.Serializer):
@@ -108,7 +109,7 @@ class UserRegisterApi(APIView):
 class UserLoginApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedCounterThrottle]
     throttle_scope = "login"
 
     class InputSerializer(serializers.Serializer):
@@ -232,7 +233,7 @@ class UserProfileApi(APIView):
 
 
 class UserAadhaarRevealApi(APIView):
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedCounterThrottle]
     throttle_scope = "reveal"
 
     class InputSerializer(serializers.Serializer):

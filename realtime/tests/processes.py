@@ -1,12 +1,13 @@
 """Real processes for end-to-end tests: the socket server (the Procfile's `ws` command, which
-also serves HTTP) against the test database and Redis, a private redis-server, and a
-WebSocket client (`websockets`) that records everything it receives on a thread of its own."""
+also serves HTTP) and the WSGI server (gunicorn, as the Procfile's `web` process runs it)
+against the test database and Redis, and a WebSocket client (`websockets`) that records
+everything it receives on a thread of its own. Private Redis servers come from
+api.core.tests.servers."""
 
 import contextlib
 import json
 import os
 import random
-import shutil
 import signal
 import socket
 import subprocess
@@ -37,12 +38,6 @@ def port_free_in(first: int, last: int) -> int:
     raise RuntimeError(f"no free port in {first}-{last}")
 
 
-def port_free() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def procfile_command(name: str) -> str:
     """The command of the Procfile's process `name`, as a process manager runs it."""
     for line in (BASE_DIR / "Procfile").read_text().splitlines():
@@ -58,50 +53,6 @@ def group_gone(pgid: int) -> bool:
     except ProcessLookupError:
         return True
     return False
-
-
-class RedisServer:
-    """A private redis-server on a free port, with its files in `directory`; `stop()` and
-    `start()` again keep the port. Only this process is ever signalled."""
-
-    def __init__(self, *, directory: Path) -> None:
-        self.port = port_free()
-        self.directory = directory
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> "RedisServer":
-        self.directory.mkdir(parents=True, exist_ok=True)
-        command = [
-            shutil.which("redis-server") or "redis-server",
-            "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--dir", str(self.directory), "--logfile", str(self.directory / "redis.log"),
-        ]  # fmt: skip
-        self.process = subprocess.Popen(command, start_new_session=True)  # noqa: S603
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)  # in case it was frozen
-            self.process.terminate()
-            self.process.wait(timeout=TIMEOUT)
-
-    def freeze(self) -> None:
-        """Redis stops answering, but its connections stay open."""
-        self.process.send_signal(signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        self.process.send_signal(signal.SIGCONT)
 
 
 class AsgiServer:
@@ -121,6 +72,13 @@ class AsgiServer:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws/notifications/"
 
+    def _command(self) -> list[str]:
+        return ["bash", "-c", f"exec {procfile_command('ws')}"]
+
+    def _env(self) -> dict[str, str]:
+        # Django runs each HTTP request's sync code on a thread of its own under ASGI.
+        return {"CONN_MAX_AGE": "0"}
+
     def start(self) -> "AsgiServer":
         env = {
             **os.environ,
@@ -129,11 +87,10 @@ class AsgiServer:
             "REDIS_URL": self.redis_url,
             "PORT": str(self.port),
             "WS_PORT": str(self.port),
-            # Django runs each HTTP request's sync code on a thread of its own under ASGI.
-            "CONN_MAX_AGE": "0",
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            **self._env(),
         }
-        command = ["bash", "-c", f"exec {procfile_command('ws')}"]
+        command = self._command()
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(  # noqa: S603 - the Procfile's own command
                 command, cwd=BASE_DIR, env=env, stdout=out, stderr=out, start_new_session=True
@@ -146,7 +103,7 @@ class AsgiServer:
             except OSError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the socket server did not start:\n{self.log.read_text()}")
+                raise RuntimeError(f"{' '.join(command)} did not start:\n{self.log.read_text()}")
             time.sleep(0.1)
 
     def stop(self) -> None:
@@ -163,6 +120,11 @@ class AsgiServer:
         self.process.wait()
 
     def call(self, method: str, path: str, body=None, token: str | None = None, headers=None):
+        status, _, answer = self.request(method, path, body, token, headers)
+        return status, answer
+
+    def request(self, method: str, path: str, body=None, token: str | None = None, headers=None):
+        """`call`, with the response headers: (status, headers, JSON body)."""
         request = urllib.request.Request(  # noqa: S310 - a local http URL we built
             self.base_url + path,
             method=method,
@@ -175,9 +137,26 @@ class AsgiServer:
         )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-                return response.status, json.loads(response.read() or b"{}")
+                return response.status, response.headers, json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"{}")
+            return error.code, error.headers, json.loads(error.read() or b"{}")
+
+
+class WsgiServer(AsgiServer):
+    """The REST API under gunicorn's sync workers, as the Procfile's `web` process serves it."""
+
+    def __init__(self, *, log: Path, workers: int = 2) -> None:
+        super().__init__(log=log)
+        self.workers = workers
+
+    def _command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "gunicorn", "api.config.wsgi",
+            "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
+        ]  # fmt: skip
+
+    def _env(self) -> dict[str, str]:
+        return {}
 
 
 class Watcher:

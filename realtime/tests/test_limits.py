@@ -9,9 +9,9 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.db import connection, connections
 
+from api.core.tests.servers import free_port
 from realtime.auth import ticket_issue
 from realtime.send import messages_send
-from realtime.tests.processes import port_free
 from realtime.tests.sockets import Socket, seqs
 from realtime.tests.test_consumers import _settle_unpublished, pay, stored
 
@@ -117,7 +117,7 @@ def test_a_stored_event_whose_publication_was_dropped_arrives_within_2_seconds(m
 def test_a_handshake_while_redis_is_unreachable_closes_1013(make_wallet, settings):
     wallet = make_wallet()
     ticket = ticket_issue(user_id=wallet.user_id)  # issued while Redis was up
-    settings.REDIS_URL = f"redis://127.0.0.1:{port_free()}/0"  # the socket server's client
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # the socket server's client
 
     async def scenario():
         socket, accepted, _ = await Socket.open(ticket=ticket)
@@ -133,7 +133,7 @@ def test_a_failed_database_read_closes_1013_and_the_next_socket_reconnects(make_
 
     def postgres_unreachable():
         connection.close()  # the sockets' connection: they run their reads on this thread
-        connection.settings_dict["PORT"] = str(port_free())
+        connection.settings_dict["PORT"] = str(free_port())
 
     async def scenario():
         socket, _, _ = await Socket.open(wallet=wallet)

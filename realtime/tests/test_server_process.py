@@ -14,9 +14,10 @@ import redis
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 
+from api.core.tests.servers import RedisServer
 from realtime.auth import _key
 from realtime.send import user_group
-from realtime.tests.processes import AsgiServer, RedisServer, Watcher, group_gone
+from realtime.tests.processes import AsgiServer, Watcher, group_gone
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,7 +40,7 @@ def servers(tmp_path):
 
 @pytest.fixture
 def private_redis(tmp_path):
-    server = RedisServer(directory=tmp_path / "redis").start()
+    server = RedisServer(folder=tmp_path / "redis").start()
     yield server
     server.stop()
 

@@ -1,10 +1,10 @@
 """Test mode (`make test`): real PostgreSQL and Redis, a fast password hasher, generous
-throttles (tests that check throttling set their own rates)."""
+throttles and backlog limits (tests that check them set their own)."""
 
 from api.config import env
 
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK, channel_layers, database
+from .base import REST_FRAMEWORK, cache, channel_layers, database
 
 SECRET_KEY = env.local_secret("SECRET_KEY")
 AADHAAR_KEYS = env.local_secret("AADHAAR_KEYS")
@@ -14,17 +14,15 @@ DATABASES = {"default": database("postgres://postgres@127.0.0.1:5432/vaultpay")}
 # pytest-django creates and drops test_vaultpay around the run.
 
 REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "vaultpay-test",
-    }
-}
+CACHES = {"default": cache(REDIS_URL, "vaultpay-test")}
 CELERY_BROKER_URL = REDIS_URL
 CHANNEL_LAYERS = channel_layers(REDIS_URL)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests leave PENDING transfers behind on purpose (some back-dated); backpressure tests set
+# their own limits.
+MAX_PENDING = env.integer("MAX_PENDING", 10**9)
+MAX_PENDING_AGE = env.integer("MAX_PENDING_AGE", 10**9)
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {

@@ -5,7 +5,9 @@ a persistent connection: a whole round trip, about a fifth of a one-statement re
 as accepting a transfer. A connection that served a request moments ago is almost surely
 still usable, so the check is skipped for one used within the last `RECENTLY_USED_SECONDS`;
 an idle connection (the case health checks exist for: a database restarted or a connection
-dropped while nobody used it) is still checked.
+dropped while nobody used it) is still checked. A connection that failed is never trusted
+this way: Django checks it (and closes it when broken) at the end of the request or task
+that saw the error, before this skip can apply.
 """
 
 import time
