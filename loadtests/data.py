@@ -43,6 +43,7 @@ class Population:
     b: Wallet
     sockets: list[Wallet]
     crowd: list[Wallet]
+    balance: str  # each wallet's deposit
     issued_at: float
     access_lifetime: float
 
@@ -60,6 +61,7 @@ class Population:
             b=wallets[roles["b"]],
             sockets=[wallets[e] for e in roles["sockets"]],
             crowd=[wallets[e] for e in roles["crowd"]],
+            balance=document["balance"],
             issued_at=document["issued_at"],
             access_lifetime=document["access_lifetime_seconds"],
         )

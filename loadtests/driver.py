@@ -67,6 +67,7 @@ class Request:
     check: Callable[["Answer"], str | None] | None = None
     secret_body: bool = False  # the body carries a credential: not recorded
     headers: dict[str, str] = field(default_factory=dict)
+    due: float = 0.0  # perf_counter of the operation's due moment, set when it is sent
 
     def payload(self) -> bytes | None:
         if isinstance(self.body, dict):
@@ -278,6 +279,7 @@ class Driver:
 
     async def _operation(self, op: int, request: Request, due: float, tally: Tally) -> None:
         """All attempts of one request; latency from `due` (perf_counter) to the last answer."""
+        request.due = due
         lag = time.perf_counter() - due
         tally.lag_max = max(tally.lag_max, lag)
         tally.late += lag > LATE
