@@ -24,11 +24,12 @@ bench-realtime: install  ## Benchmark realtime delivery (~5 min); writes loadtes
 
 # make loadtest SCENARIO=uniform RATE=50 DURATION=30 [USERS=1000 SOCKETS=5 NAME=...
 #   LOADTEST_PORT=8300 LOADTEST_URL=http://... LOADTEST_ARGS="..."]: starts PostgreSQL and
-#   Redis if down, then the stack; provisions, runs locust, audits (loadtests/README.md).
+#   Redis if down, then the stack; provisions, runs the open-loop load, audits
+#   (loadtests/README.md). SCENARIO may be a mix: uniform=6,replay=2,bad-input=1.
 SCENARIO ?= uniform
 RATE ?= 50
 DURATION ?= 30
-loadtest: install  ## One locust scenario end to end; writes loadtests/results/<scenario>.md
+loadtest: install  ## One load scenario end to end; writes loadtests/results/<scenario>.md
 	@scripts/loadtest.sh --scenario "$(SCENARIO)" --rate "$(RATE)" --duration "$(DURATION)" \
 		$(if $(USERS),--users "$(USERS)") $(if $(SOCKETS),--sockets "$(SOCKETS)") \
 		$(if $(NAME),--name "$(NAME)") $(if $(LOADTEST_PORT),--port "$(LOADTEST_PORT)") \

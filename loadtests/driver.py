@@ -18,8 +18,8 @@ requests are doing; latency counts from the due moment (a send started late coun
 delay, and is counted as late when over 10 ms). When `max_in_flight` operations are
 unanswered, a due request is dropped and counted, never queued. An operation is all the
 attempts of one request: with `Retries(attempts=n)`, a request that got no answer (timeout,
-connection error) or a 503 with one of `Retries.codes` is sent again with the same key and
-body, after its Retry-After (or a short backoff), at most n attempts in all.
+connection error), a 429 or a 503 with one of `Retries.codes` is sent again with the same key
+and body, after its Retry-After (or a short backoff), at most n attempts in all.
 
 With a `History`, every attempt, its answer or the lack of one, and every drop is written to
 it (see loadtests/history.py) as it happens.
@@ -41,6 +41,7 @@ from loadtests.envelope import error_code
 from loadtests.history import History
 
 LATE = 0.010  # a send started this long after its due moment is late
+_OPS = itertools.count(1)  # operation numbers, unique across the drivers of a process
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,6 @@ class Driver:
         self.request_timeout = request_timeout
         self.retries = retries
         self.history = history
-        self._ops = itertools.count(1)
         self.session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> "Driver":
@@ -273,7 +273,8 @@ class Driver:
         return answer, None
 
     def _retriable(self, answer: Answer | None) -> bool:
-        if answer is None:
+        """No answer, a 429 (throttled: wait its Retry-After) or a 503 of `Retries.codes`."""
+        if answer is None or answer.status == 429:
             return True
         return answer.status == 503 and answer.code in self.retries.codes
 
@@ -308,7 +309,7 @@ class Driver:
 
     async def fetch(self, request: Request) -> Answer:
         """One request, one attempt, recorded in the history; no answer raises RuntimeError."""
-        answer, error = await self._attempt(next(self._ops), 1, request, time.time())
+        answer, error = await self._attempt(next(_OPS), 1, request, time.time())
         if answer is None:
             raise RuntimeError(f"{request.method} {request.path}: {error}")
         return answer
@@ -338,7 +339,7 @@ class Driver:
                 tally.offered += 1
                 tally.first_due = tally.first_due or due
                 tally.last_due = due
-                op = next(self._ops)
+                op = next(_OPS)
                 request = next_request()
                 if len(in_flight) >= self.max_in_flight:
                     tally.dropped += 1
@@ -369,7 +370,7 @@ class Driver:
                 if stop is not None and start > stop:
                     return
                 tally.offered += 1
-                await self._operation(next(self._ops), request, start, tally)
+                await self._operation(next(_OPS), request, start, tally)
 
         return await _timed(tally, asyncio.gather(*(sender() for _ in range(clients))))
 

@@ -301,6 +301,25 @@ class BadInput(Scenario):
         ]
 
 
+class SocketPayers(Scenario):
+    """The socket users pay 1.00 to random members of the crowd, in turn; `on_id(id,
+    request)` hears of each accepted transfer (to time its event on the payer's socket)."""
+
+    name, tag = "socket users", "ws"
+
+    def __init__(self, population: Population, rng: random.Random, on_id) -> None:
+        super().__init__(population, rng)
+        self.on_id, self.turn = on_id, 0
+
+    def next_request(self) -> Request:
+        self.turn += 1
+        sender = self.population.sockets[self.turn % len(self.population.sockets)]
+        receiver = self.rng.choice(self.population.crowd)
+        request = self.transfer(sender, receiver, "1.00", on_id=lambda i: self.on_id(i, request))
+        request.name = "transfer (socket user)"
+        return request
+
+
 SCENARIOS = {s.name: s for s in (Uniform, HotReceiver, HotSender, Opposite, Replay, BadInput)}
 
 

@@ -9,7 +9,7 @@ is given.
         settings={"THROTTLE_TRANSFER": "100000/s"},  # extra environment of every process
         web_processes=4, workers=2, worker_concurrency=2,
     )
-    with stack:                 # close() on success, error and Ctrl-C alike
+    with time_limit(600), stack:  # close() on success, error, Ctrl-C, SIGTERM, time limit
         stack.reset()           # drop + create + migrate the database, flush the Redis db
         stack.start()           # web, ws, every worker, beat; each waited for (bounded)
         stack.base_url          # http://127.0.0.1:<port> (REST); stack.ws_port (sockets)
@@ -51,6 +51,24 @@ HOST = "127.0.0.1"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = {"worker": 60.0}  # a worker finishes its task; the others stop sooner
 DEFAULT_STOP_TIMEOUT = 15.0
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int):
+    """Within the block, SIGTERM and the end of `seconds` raise SystemExit (as Ctrl-C raises
+    KeyboardInterrupt), so every `finally` runs and the stack it guards is stopped."""
+
+    def abort(signum, _frame):
+        raise SystemExit(f"stopped by {signal.Signals(signum).name} (time limit {seconds}s)")
+
+    previous = signal.signal(signal.SIGTERM, abort), signal.signal(signal.SIGALRM, abort)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGALRM, previous[1])
 
 
 def free_port() -> int:

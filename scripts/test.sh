@@ -52,7 +52,7 @@ say "web: eslint (with feature import boundaries) and tsc --noEmit (strict)"
 # It runs before pytest so that pytest's summary stays the last line. LOADTEST_SMOKE=0 skips it.
 smoke=0
 if [[ "${LOADTEST_SMOKE:-1}" != 0 ]]; then
-    say "Load smoke: 30 s of uniform payments with locust, then ledger_audit"
+    say "Load smoke: 30 s of uniform payments and socket users, then ledger_audit"
     smoke_log="$VAULTPAY_RUN_DIR/loadtest-smoke.log"
     python -m loadtests.run --scenario uniform --rate "${LOADTEST_SMOKE_RATE:-20}" --duration 30 \
         --users 200 --sockets 3 --name smoke --results "$VAULTPAY_RUN_DIR/loadtest-smoke/results" \
