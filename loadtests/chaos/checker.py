@@ -40,6 +40,7 @@ EXAMPLES = 5  # violations listed per verdict
 FINAL_STATUSES = ("SUCCESS", "FAILED")
 TRANSFER = "transfer"
 TICKET = "ticket"
+ANY = "*"
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class FaultWindow:
     name: str
     start: float
     end: float
-    # Endpoints that may answer 503 service_unavailable meanwhile.
+    # Endpoints that may answer 503 service_unavailable meanwhile (ANY: every endpoint).
     unavailable: frozenset[str] = frozenset()
 
 
@@ -198,7 +199,7 @@ def accepted_settled_once(history: History, ledger: Ledger) -> Verdict:
 def _allowed_unavailable(attempt: Attempt, history: History) -> bool:
     answered = attempt.answered if attempt.answered is not None else attempt.sent
     return any(
-        attempt.endpoint in fault.unavailable
+        (attempt.endpoint in fault.unavailable or ANY in fault.unavailable)
         and attempt.sent <= fault.end + history.grace
         and answered >= fault.start
         for fault in history.faults
