@@ -2,7 +2,8 @@
 
 `drf_exception_handler` covers the REST views; `ErrorEnvelopeMiddleware` covers what Django
 itself answers (unknown URLs, wrong methods outside DRF, crashes). A 500 says only
-`internal_error`.
+`internal_error`; PostgreSQL or Redis being unreachable is a 503 `service_unavailable` with
+Retry-After.
 """
 
 import logging
@@ -13,7 +14,13 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from api.core.errors import INTERNAL_ERROR, error_body
+from api.core.errors import (
+    INTERNAL_ERROR,
+    SERVICE_UNAVAILABLE,
+    SERVICE_UNAVAILABLE_ERRORS,
+    SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS,
+    error_body,
+)
 from api.core.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -53,7 +60,15 @@ def _message(exc: exceptions.APIException) -> str:
 
 def drf_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+    if isinstance(exc, SERVICE_UNAVAILABLE_ERRORS):
+        logger.warning("Unavailable in %s: %r", context.get("view").__class__.__name__, exc)
+        response = Response(error_body(*SERVICE_UNAVAILABLE), status=503)
+        response["Retry-After"] = str(SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS)
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -9,9 +9,11 @@ class ApplicationError(Exception):
         *,
         status: int = 400,
         fields: dict[str, list[str]] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
         self.fields = fields or {}
+        self.retry_after = retry_after  # seconds, sent as Retry-After (with a 503)

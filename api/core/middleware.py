@@ -4,8 +4,15 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.handlers.wsgi import LimitedStream, WSGIRequest
 
-from api.core.errors import INTERNAL_ERROR, error_response
+from api.core.errors import (
+    INTERNAL_ERROR,
+    SERVICE_UNAVAILABLE_ERRORS,
+    error_response,
+    service_unavailable_response,
+)
 from api.core.request_id import request_id_get, request_id_start
+
+logger = logging.getLogger(__name__)
 
 
 class RequestIdMiddleware:
@@ -74,7 +81,8 @@ def _read_chunked_body(request, limit: int) -> bool:
 class ErrorEnvelopeMiddleware:
     """Rewrites any error response that is not already JSON (Django's 404 and 500 pages, a
     plain 405, a CSRF failure) into the error envelope. The admin keeps its own pages, and
-    with DJANGO_DEBUG=1 so do debug pages."""
+    with DJANGO_DEBUG=1 so do debug pages. A view outside DRF that finds PostgreSQL or Redis
+    unreachable answers 503 `service_unavailable` with Retry-After, as DRF views do."""
 
     CODES = {
         400: "bad_request",
@@ -109,3 +117,9 @@ class ErrorEnvelopeMiddleware:
             if header in response:
                 envelope[header] = response[header]
         return envelope
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, SERVICE_UNAVAILABLE_ERRORS):
+            logger.warning("Unavailable at %s: %r", request.path, exception)
+            return service_unavailable_response()
+        return None

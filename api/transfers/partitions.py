@@ -12,6 +12,7 @@ whose PENDING transfers have waited too long, which covers lost messages, crashe
 and a Redis restart.
 """
 
+import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -19,9 +20,12 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from api.config.celery import BROKER_UNAVAILABLE_ERRORS, send_task_from_request
 from api.config.celery import app as celery_app
-from api.core.redis import redis_client
+from api.core.redis import UNAVAILABLE_ERRORS, redis_client
 from api.transfers.models import Transfer
+
+logger = logging.getLogger(__name__)
 
 # First key of the two-key advisory lock, so these locks cannot collide with any other use.
 ADVISORY_LOCK_NAMESPACE = 0x5650  # "VP"
@@ -59,14 +63,26 @@ def partition_wake(*, partition: int) -> None:
     """Asks a worker to drain `partition` unless one has been asked and has not started yet.
 
     Call after the commit that made the transfers visible (transaction.on_commit), so the
-    settler is sure to see them.
+    settler is sure to see them. Made for request paths: never raises for a Redis or broker
+    outage and gives up within about half a second (a frozen Redis); the sweep wakes the
+    partition once Redis is back. A flag set for a wake-up that could not be published is
+    cleared, so the next accept tries again.
     """
-    if redis_client().set(_wake_flag(partition), 1, nx=True, ex=WAKE_FLAG_SECONDS):
-        partition_wake_now(partition=partition)
+    flag = _wake_flag(partition)
+    try:
+        if redis_client().set(flag, 1, nx=True, ex=WAKE_FLAG_SECONDS):
+            try:
+                send_task_from_request(SETTLE_TASK, args=[partition])
+            except BROKER_UNAVAILABLE_ERRORS:
+                redis_client().delete(flag)
+                raise
+    except (*UNAVAILABLE_ERRORS, *BROKER_UNAVAILABLE_ERRORS) as error:
+        logger.warning("Partition %s not woken (%s); the sweep will wake it", partition, error)
 
 
 def partition_wake_now(*, partition: int) -> None:
-    """Publishes a drain task for `partition` whatever its flag says (the sweep's path)."""
+    """Publishes a drain task for `partition` whatever its flag says (the sweep's path, and
+    a settler handing its partition on), with the worker's patient publish retries."""
     celery_app.send_task(SETTLE_TASK, args=[partition])
 
 

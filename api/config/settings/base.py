@@ -4,9 +4,12 @@ few defaults that local.py, test.py and production.py set before importing this 
 from datetime import timedelta
 
 import dj_database_url
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from api.config import env
 from api.core.money import setting_paise
+from api.core.redis import REQUEST_TIMEOUT_SECONDS
 
 BASE_DIR = env.BASE_DIR
 RUN_DIR = env.RUN_DIR
@@ -98,13 +101,23 @@ def database(default_url: str | None) -> dict:
 
 REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
-CACHES = {
-    "default": {
+
+def cache(redis_url: str, key_prefix: str) -> dict:
+    """Django's cache in Redis, with the request-path timeouts of api.core.redis: no retries,
+    250 ms per command, so a frozen Redis answers as fast as a stopped one."""
+    return {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "vaultpay",
+        "LOCATION": redis_url,
+        "KEY_PREFIX": key_prefix,
+        "OPTIONS": {
+            "socket_timeout": REQUEST_TIMEOUT_SECONDS,
+            "socket_connect_timeout": REQUEST_TIMEOUT_SECONDS,
+            "retry": Retry(NoBackoff(), 0),
+        },
     }
-}
+
+
+CACHES = {"default": cache(REDIS_URL, "vaultpay")}
 
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
@@ -163,8 +176,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["api.core.parsers.NestingSafeJsonParser"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "api.core.throttling.AnonCounterThrottle",
+        "api.core.throttling.UserCounterThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
     # Throttle by the connecting address unless a known number of proxies sits in front;
@@ -264,8 +277,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_DB_REUSE_MAX = 1_000_000
 # Redis redelivers an unacknowledged message only after this many seconds; the beat sweep,
 # not redelivery, is the real recovery path (contract section 8).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+# Socket timeouts bound a worker's or beat's own commands on a broker that vanished without
+# closing the connection; the consuming loop is not subject to them. A publish from a request
+# uses shorter ones (api/config/celery.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 300,
+    "socket_timeout": 5,
+    "socket_connect_timeout": 5,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers reconnect after a Redis outage however long it lasts (Celery's default gives up
+# after 100 attempts); kombu waits 2 s more before each attempt, at most 30 s.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 
 LOGGING = {
     "version": 1,

@@ -4,7 +4,7 @@ throttles (tests that check throttling set their own rates)."""
 from api.config import env
 
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK, channel_layers, database
+from .base import REST_FRAMEWORK, cache, channel_layers, database
 
 SECRET_KEY = env.local_secret("SECRET_KEY")
 AADHAAR_KEYS = env.local_secret("AADHAAR_KEYS")
@@ -14,13 +14,7 @@ DATABASES = {"default": database("postgres://postgres@127.0.0.1:5432/vaultpay")}
 # pytest-django creates and drops test_vaultpay around the run.
 
 REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "vaultpay-test",
-    }
-}
+CACHES = {"default": cache(REDIS_URL, "vaultpay-test")}
 CELERY_BROKER_URL = REDIS_URL
 CHANNEL_LAYERS = channel_layers(REDIS_URL)
 

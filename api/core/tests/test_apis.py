@@ -1,23 +1,12 @@
 """/healthz and /readyz against the real PostgreSQL and Redis, and against closed ports."""
 
+import time
+
 import pytest
-from django.db import connections
 
 from api.core.testing import assert_error
 
 CLOSED = "redis://127.0.0.1:1/0"
-
-
-@pytest.fixture
-def database_unreachable():
-    """Points the default database alias at a closed port: every query fails to connect, as
-    when PostgreSQL is down. The test's own connection is put back afterwards."""
-    live = connections["default"]
-    down = live.__class__({**live.settings_dict, "HOST": "127.0.0.1", "PORT": "1"}, "default")
-    connections["default"] = down
-    yield
-    down.close()
-    connections["default"] = live
 
 
 def test_healthz_answers_200(client):
@@ -63,3 +52,19 @@ def test_readyz_names_the_database_when_it_is_down(client, database_unreachable)
     response = client.get("/readyz")
 
     assert_error(response, 503, "not_ready", {"database": ["unreachable"]})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fault", ["kill", "freeze"])
+def test_readyz_names_redis_within_half_a_second_when_it_is_down_or_frozen(
+    client, settings, private_redis, fault
+):
+    settings.CELERY_BROKER_URL = private_redis.url
+    getattr(private_redis, fault)()
+
+    started = time.monotonic()
+    response = client.get("/readyz")
+
+    assert time.monotonic() - started < 0.75
+    assert_error(response, 503, "not_ready", {"redis": ["unreachable"], "broker": ["unreachable"]})
+    assert response["Retry-After"] == "5"

@@ -1,5 +1,6 @@
 """Every source of an error response answers with the envelope of contract section 2."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -243,3 +244,32 @@ def test_a_rewritten_plain_error_keeps_allow_retry_after_and_www_authenticate(cl
     assert response["Allow"] == "POST"
     assert response["Retry-After"] == "7"
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def assert_service_unavailable(response) -> None:
+    assert_error(response, 503, "service_unavailable")
+    assert response["Retry-After"] == "5"
+    for leak in ("Traceback", "Error", "connection", "127.0.0.1"):
+        assert leak not in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/test/database/", "/plain/database/"])
+def test_an_unreachable_database_is_a_503_with_retry_after(
+    crash_client, database_unreachable, path
+):
+    assert_service_unavailable(crash_client.get(path))
+
+
+@pytest.mark.parametrize("fault", ["kill", "freeze"])
+@pytest.mark.parametrize("path", ["/api/test/redis/", "/plain/redis/"])
+def test_an_unreachable_or_frozen_redis_is_a_503_with_retry_after_at_once(
+    crash_client, private_redis, fault, path
+):
+    getattr(private_redis, fault)()
+
+    started = time.monotonic()
+    response = crash_client.get(path)
+
+    assert time.monotonic() - started < 0.5
+    assert_service_unavailable(response)

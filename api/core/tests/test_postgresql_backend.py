@@ -6,7 +6,7 @@ import time
 import psycopg2
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 
 from api.core.postgresql.base import RECENTLY_USED_SECONDS
 
@@ -37,6 +37,16 @@ def query() -> int:
         return cursor.fetchone()[0]
 
 
+def _terminate(backend_pid: int) -> None:
+    """Ends a server process, as a database restart or a dropped network would."""
+    admin = psycopg2.connect(dbname=settings.DATABASES["default"]["NAME"], host="127.0.0.1",
+                             user="postgres")  # fmt: skip
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+    admin.close()
+
+
 def test_a_recently_used_connection_is_not_checked(checks):
     assert connection.health_check_enabled
     query()
@@ -49,16 +59,23 @@ def test_a_recently_used_connection_is_not_checked(checks):
 
 def test_an_idle_connection_dropped_by_the_server_is_replaced(checks):
     dropped = query()
-    admin = psycopg2.connect(dbname=settings.DATABASES["default"]["NAME"], host="127.0.0.1",
-                             user="postgres")  # fmt: skip
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(%s)", [dropped])
-    admin.close()
+    _terminate(dropped)
     new_request()
     connection._used_at = time.monotonic() - RECENTLY_USED_SECONDS - 0.1
 
     replacement = query()
 
     assert checks == [False]
+    assert replacement != dropped
+
+
+def test_a_connection_dropped_while_in_use_is_replaced_at_the_next_request(checks):
+    dropped = query()
+    _terminate(dropped)
+    with pytest.raises(OperationalError):
+        query()  # the outage, as a request sees it: a 503
+    new_request()  # moments later: the failed connection is not trusted
+
+    replacement = query()
+
     assert replacement != dropped

@@ -13,7 +13,8 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
 from api.core.exceptions import ApplicationError
-from api.core.throttling import ScopedCounterThrottle
+from api.core.redis import redis_client
+from api.core.throttling import AnonCounterThrottle, ScopedCounterThrottle
 
 SECRET_DETAIL = "secret-detail-that-must-not-leak"
 
@@ -168,3 +169,56 @@ class CountedApi(APIView):
 
     def get(self, request):
         return Response({"ok": True})
+
+
+class ThreePerHour(AnonCounterThrottle):
+    rate = "3/hour"
+
+
+class AnonCountedApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ThreePerHour]
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
+class DefaultThrottledApi(APIView):
+    """The project's default throttles."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
+def _read_database():
+    return ContentType.objects.count()
+
+
+def _read_redis():
+    return redis_client().get("vaultpay:test")
+
+
+class DatabaseReadApi(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        return Response({"count": _read_database()})
+
+
+class RedisReadApi(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        return Response({"value": _read_redis()})
+
+
+def database_read_view(request):
+    return HttpResponse(str(_read_database()))
+
+
+def redis_read_view(request):
+    return HttpResponse(str(_read_redis()))

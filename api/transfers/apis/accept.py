@@ -95,15 +95,21 @@ class TransferCreateApi(APIView):
         return fast if fast is not None else super().dispatch(request, *args, **kwargs)
 
     def _fast_post(self, request: HttpRequest) -> HttpResponse | None:
+        # The contract's order of checks: authentication before the body is even parsed.
+        if request.method != "POST" or request.content_type != "application/json":
+            return None
+        try:
+            authenticated = CachedJwtStatelessAuthentication().authenticate(request)
+        except APIException:
+            return None
+        if authenticated is None:
+            return None
         fields = _well_formed_fields(request)
         if fields is None:
             return None
         try:
-            authenticated = CachedJwtStatelessAuthentication().authenticate(request)
             key = idempotency_key_parse(request.headers.get("Idempotency-Key"))
-        except (APIException, ApplicationError):
-            return None
-        if authenticated is None:
+        except ApplicationError:
             return None
         request.user = authenticated[0]
         if not ScopedCounterThrottle().allow_request(request, self):
@@ -138,12 +144,13 @@ class TransferCreateApi(APIView):
 
 
 def _well_formed_fields(request: HttpRequest) -> dict | None:
-    """The transfer fields of a POST whose body is a JSON object with no other fields, each
-    well-typed, the amount well-formed; else None (the serializer then says what is wrong)."""
-    if request.method != "POST" or request.content_type != "application/json":
-        return None
+    """The transfer fields of a JSON body that is an object with no other fields, each
+    well-typed, the amount well-formed; else None (the serializer then says what is wrong).
+
+    The body is decoded as UTF-8, as the full path's parser does: json.loads would detect
+    UTF-16 and UTF-32 in bytes by itself and accept what the full path refuses."""
     try:
-        body = json.loads(request.body)
+        body = json.loads(request.body.decode("utf-8"))
     except (ValueError, RecursionError):  # the full path answers 400 malformed_request
         return None
     if not isinstance(body, dict) or not body.keys() <= {"receiver_email", "amount", "note"}:

@@ -2,12 +2,18 @@
 are each answered with one prepared SQL statement, and whatever that statement cannot decide
 falls back to the full path, which answers as it always did."""
 
+import io
+import json
+
 import pytest
+from django.core.handlers.wsgi import LimitedStream
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from api.accounts.models import Account
 from api.core.testing import assert_error
+from api.transfers.apis.accept import TransferCreateApi
 from api.transfers.models import Transfer
 from api.transfers.tests.helpers import client_of, pay
 
@@ -109,3 +115,51 @@ def test_an_accept_stands_when_the_partition_cannot_be_woken(alice, bob, body, m
 
     assert response.status_code == 202, response.content
     assert Transfer.objects.get(uuid=response.json()["id"]).status == "PENDING"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+@pytest.mark.parametrize("charset", ["", "; charset=utf-16"], ids=["no-charset", "charset"])
+@pytest.mark.parametrize("extra", [{}, {"currency": "INR"}], ids=["hot-path", "full-path"])
+def test_a_body_not_in_utf8_is_malformed_on_both_paths(alice, bob, encoding, charset, extra):
+    """json.loads would read UTF-16 and UTF-32 bytes; JSON bodies are UTF-8 only."""
+    body = json.dumps({"receiver_email": bob.user.email, "amount": "1.00", **extra})
+
+    response = client_of(alice).post(
+        "/api/wallet/transfer/",
+        body.encode(encoding),
+        content_type=f"application/json{charset}",
+        headers={"Idempotency-Key": "not-utf8-0001"},
+    )
+
+    assert_error(response, 400, "malformed_request")
+    assert not Transfer.objects.filter(sender=alice).exists()
+
+
+class _ReadRecorder(io.BytesIO):
+    """A request body that remembers whether anything read it."""
+
+    was_read = False
+
+    def read(self, *args):
+        self.was_read = True
+        return super().read(*args)
+
+
+@pytest.mark.parametrize("token", [None, "not-a-token"], ids=["no-token", "bad-token"])
+def test_an_unauthenticated_payment_is_401_before_its_body_is_read(bob, token):
+    body = json.dumps({"receiver_email": bob.user.email, "amount": "1.00"}).encode()
+    headers = {"Idempotency-Key": "unauth-0001"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = RequestFactory().post(
+        "/api/wallet/transfer/", body, content_type="application/json", headers=headers
+    )
+    recorder = _ReadRecorder(body)
+    request._stream = LimitedStream(recorder, len(body))
+
+    response = TransferCreateApi.as_view()(request)
+    response.render()
+
+    code = "not_authenticated" if token is None else "token_not_valid"
+    assert (response.status_code, json.loads(response.content)["error"]["code"]) == (401, code)
+    assert not recorder.was_read
