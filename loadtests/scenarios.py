@@ -315,6 +315,8 @@ class SocketPayers(Scenario):
         self.turn += 1
         sender = self.population.sockets[self.turn % len(self.population.sockets)]
         receiver = self.rng.choice(self.population.crowd)
+        while receiver is sender:  # the crowd may hold the payers too (bench-realtime)
+            receiver = self.rng.choice(self.population.crowd)
         request = self.transfer(sender, receiver, "1.00", on_id=lambda i: self.on_id(i, request))
         request.name = "transfer (socket user)"
         return request
