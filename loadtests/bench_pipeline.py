@@ -23,12 +23,12 @@ from pathlib import Path
 
 from loadtests.cpu import CpuMeter
 from loadtests.data import Population, wallets_of
-from loadtests.driver import Answer, Driver, Tally, run
+from loadtests.driver import Answer, Driver, Tally
 from loadtests.provision import provision_funded
-from loadtests.report import Figure, Report, audit, machine, ms, outcome_line
+from loadtests.report import Figure, Report, audit, benchmark, machine, ms, outcome_line
 from loadtests.scenarios import HotReceiver, HotSender, Opposite, Scenario, Uniform
 from loadtests.shapes import RampThenConstant
-from loadtests.stack import ROOT, Stack, local_urls, time_limit
+from loadtests.stack import ROOT, Stack, local_urls
 
 TARGETS = {
     "accept_rate": 800,
@@ -319,21 +319,11 @@ def main(argv=None) -> int:
     report.notes += [
         "Written by `make bench-pipeline`; rerunning overwrites it. What the profiles of "
         "these phases found, the fixes measured and the remaining gap: `pipeline-notes.md`.",
-        "`other processes` is the share of the machine that processes outside the benchmark "
-        "(another test suite, say) took during a phase; every figure shares the same two "
-        "cores with it.",
     ]
-    started = time.monotonic()
-    with time_limit(options.time_limit), stack:
-        print(f"==> Resetting database {stack.database} and {stack.redis_url}; starting")
-        stack.reset()
-        stack.start()
-        print("==> Phases")
-        passed = run(Bench(options, stack, report).run())
-    report.setup["Run time"] = f"{time.monotonic() - started:.0f}s"
-    report.write(options.out)
-    print(f"\n{report.markdown()}\n==> Report written to {options.out}")
-    return 0 if passed else 1
+    return benchmark(
+        stack, report, out=options.out, seconds=options.time_limit,
+        phases=lambda: Bench(options, stack, report).run(),
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

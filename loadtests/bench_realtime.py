@@ -36,13 +36,13 @@ from pathlib import Path
 
 from loadtests.cpu import CpuMeter
 from loadtests.data import Population, wallets_of
-from loadtests.driver import Driver, Request, Tally, percentile, run
+from loadtests.driver import Driver, Request, Tally, percentile
 from loadtests.provision import provision_funded
-from loadtests.report import Figure, Report, audit, machine
+from loadtests.report import Figure, Report, audit, benchmark, machine
 from loadtests.scenarios import SocketPayers, Uniform
 from loadtests.shapes import RampThenConstant
 from loadtests.sockets import Delivery, Socket, SocketTally, open_all
-from loadtests.stack import ROOT, Stack, local_urls, time_limit
+from loadtests.stack import ROOT, Stack, local_urls
 
 TARGETS = {"p50_ms": 25, "p99_ms": 150, "fanout_rate": 2_000, "fanout_p99_ms": 100}
 BALANCE = "10000.00"
@@ -405,20 +405,11 @@ def main(argv=None) -> int:
     report.notes += [
         "Written by `make bench-realtime`; rerunning overwrites it. What the profiles found "
         "and the remaining gap: `realtime-notes.md`.",
-        "`other processes` is the share of the machine that processes outside the benchmark "
-        "took during a phase; every figure shares the same two cores with it.",
     ]
-    started = time.monotonic()
-    with time_limit(options.time_limit), stack:
-        print(f"==> Resetting database {stack.database} and {stack.redis_url}; starting")
-        stack.reset()
-        stack.start()
-        print("==> Phases")
-        passed = run(Bench(options, stack, report).run())
-    report.setup["Run time"] = f"{time.monotonic() - started:.0f}s"
-    report.write(options.out)
-    print(f"\n{report.markdown()}\n==> Report written to {options.out}")
-    return 0 if passed else 1
+    return benchmark(
+        stack, report, out=options.out, seconds=options.time_limit,
+        phases=lambda: Bench(options, stack, report).run(),
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -12,10 +12,13 @@ written as Markdown.
 
 import os
 import platform
+import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loadtests.driver import Tally
+from loadtests.driver import Tally, run
+from loadtests.stack import time_limit
 
 
 @dataclass
@@ -136,3 +139,27 @@ def machine() -> dict[str, str]:
         "OS": f"{platform.system()} {platform.release()}",
         "Python": platform.python_version(),
     }
+
+
+def benchmark(
+    stack, report: Report, *, out: Path, seconds: int, phases: Callable[[], Coroutine]
+) -> int:
+    """What every benchmark does around its phases: within `seconds`, reset and start the
+    stack, run `phases()` (on uvloop; it returns whether the ledger audit was clean), stop
+    everything whatever happens, write and print the report. 0 when the audit was clean."""
+    report.notes.append(
+        "`other processes` is the share of the machine that processes outside the benchmark "
+        "(another test suite, say) took during a phase; every figure shares the same two "
+        "cores with it."
+    )
+    started = time.monotonic()
+    with time_limit(seconds), stack:
+        print(f"==> Resetting database {stack.database} and {stack.redis_url}; starting")
+        stack.reset()
+        stack.start()
+        print("==> Phases")
+        clean = run(phases())
+    report.setup["Run time"] = f"{time.monotonic() - started:.0f}s"
+    report.write(out)
+    print(f"\n{report.markdown()}\n==> Report written to {out}")
+    return 0 if clean else 1
