@@ -174,7 +174,7 @@ class Component:
         if self.kind == "web":
             return _http_ok(self.stack.port, "/healthz")
         if self.kind == "ws":
-            return _port_open(self.stack.ws_port)
+            return _http_ok(self.stack.ws_port, "/healthz")
         if self.kind == "worker":
             return b" ready." in self.log.read_bytes()[offset:]
         return True  # beat: nothing to wait for
@@ -346,12 +346,6 @@ class Stack:
             for component in self.components.values():
                 component.kill()
             self.ledger.close()
-
-
-def _port_open(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=1):
-        return True
-    return False
 
 
 def _http_ok(port: int, path: str) -> bool:
