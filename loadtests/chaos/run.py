@@ -66,7 +66,6 @@ SETTINGS = {
 # A request is retried (same key, same body) until it gets an answer other than 503
 # service_unavailable; a 503 overloaded is final (its key must then not exist).
 RETRIES = Retries(attempts=1_000_000, codes=frozenset({"service_unavailable"}), max_wait=5.0)
-QUIET_TIMEOUT = 120.0  # after the load: every operation ends, nothing PENDING
 SYNC_TIMEOUT = 30.0  # each socket's final ping
 
 
@@ -80,14 +79,31 @@ class Profile:
     gap: float
     jitter: float
     tail: float
+    quiet: float  # seconds to wait, after the load, for every transfer to settle
 
 
 FULL = Profile(
-    rate=100, users=400, sockets=50, faults=tuple(FAULTS), warmup=20, gap=45, jitter=5, tail=40
+    rate=100,
+    users=400,
+    sockets=50,
+    faults=tuple(FAULTS),
+    warmup=20,
+    gap=45,
+    jitter=5,
+    tail=40,
+    quiet=120,
 )
 # At most 90 s in all under `make test`: three faults, shorter pauses, a smaller crowd.
 SHORT = Profile(
-    rate=40, users=120, sockets=20, faults=SHORT_FAULTS, warmup=4, gap=16, jitter=2, tail=18
+    rate=40,
+    users=120,
+    sockets=20,
+    faults=SHORT_FAULTS,
+    warmup=3,
+    gap=12,
+    jitter=2,
+    tail=14,
+    quiet=15,
 )
 
 
@@ -114,6 +130,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         gap=profile.gap,
         jitter=profile.jitter,
         tail=profile.tail,
+        quiet=profile.quiet,
     )
     options.seed = options.seed if options.seed is not None else secrets.randbelow(10**6)
     options.name = options.name or ("short" if options.short else "full")
@@ -211,6 +228,7 @@ class ChaosRun:
         missing = len(self.injected) < len(self.schedule.steps)
         problems = failed + [f"{name} did not recover within 30 s" for name in slow]
         problems += ["not every fault of the schedule ran"] if missing else []
+        problems += [f"{name} died on its own" for name in self.dead]
         self.write(problems)
         return 1 if problems else 0
 
@@ -248,7 +266,7 @@ class ChaosRun:
             self.load_started = time.time()
             injecting = asyncio.create_task(self.inject(faults))
             tally = await asyncio.wait_for(
-                driver.open_loop(mix.next_request, shape), self.duration + QUIET_TIMEOUT
+                driver.open_loop(mix.next_request, shape), self.duration + 120
             )
             self.load_ended = time.time()
             await injecting
@@ -280,10 +298,11 @@ class ChaosRun:
         everything stored for its user up to the pong's seq."""
         ledger = self.stack.ledger
         ledger.close()  # its connection did not survive the PostgreSQL faults
+        self.dead = [c.name for c in self.stack.components.values() if not c.alive()]
         try:
-            await asyncio.to_thread(ledger.wait_drained, timeout=QUIET_TIMEOUT)
+            await asyncio.to_thread(ledger.wait_drained, timeout=self.profile.quiet)
         except TimeoutError as exc:
-            self.notes.append(f"not quiet after {QUIET_TIMEOUT:.0f}s: {exc}")
+            self.notes.append(f"not quiet {self.profile.quiet:.0f}s after the load: {exc}")
         results = await asyncio.gather(*(self.sync(s) for s in sockets))
         unsynced = [s.wallet.email for s, ok in zip(sockets, results, strict=True) if not ok]
         if unsynced:
@@ -391,6 +410,14 @@ class ChaosRun:
             report.figure(
                 Figure(f"Checker: {verdict.name}", verdict.line(), verdict.promise, verdict.passed)
             )
+        report.figure(
+            Figure(
+                "Processes that died on their own (every fault restarts what it kills)",
+                ", ".join(self.dead) or "none",
+                "none",
+                not self.dead,
+            )
+        )
         report.figure(Figure("CPU", self.cpu.text()))
 
     def write(self, problems: list[str]) -> None:
