@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint clean bench-pipeline bench-realtime loadtest
+.PHONY: run test install lint clean bench-pipeline bench-realtime loadtest chaos
 
 run: install  ## Set up what is missing and run API, worker and beat (Ctrl-C stops all)
 	@scripts/run.sh
@@ -34,6 +34,13 @@ loadtest: install  ## One load scenario end to end; writes loadtests/results/<sc
 		$(if $(USERS),--users "$(USERS)") $(if $(SOCKETS),--sockets "$(SOCKETS)") \
 		$(if $(NAME),--name "$(NAME)") $(if $(LOADTEST_PORT),--port "$(LOADTEST_PORT)") \
 		$(if $(LOADTEST_URL),--url "$(LOADTEST_URL)") $(LOADTEST_ARGS)
+
+# make chaos [SEED=n] [SHORT=1] [CHAOS_ARGS="..."]: its own PostgreSQL cluster and Redis on
+#   free ports, the stack on them, an open-loop load with sockets, one fault at a time on a
+#   seeded schedule (SEED=n replays it), then the history checker (loadtests/README.md).
+chaos: install  ## Faults under load, then the history checker (~9 min; SHORT=1 ~90 s); writes loadtests/results/chaos.md
+	@$(VENV)/bin/python -m loadtests.chaos $(if $(SEED),--seed "$(SEED)") $(if $(SHORT),--short) \
+		$(CHAOS_ARGS)
 
 install: $(STAMP)
 
