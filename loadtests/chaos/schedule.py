@@ -29,7 +29,7 @@ EXPECTED = {
     "redis-freeze": 10.0,
     "postgres-crash": 3.0,
     "postgres-stop": 12.0,
-    "ws-kill": 1.0,
+    "ws-kill": 3.5,
     "web-worker-kill": 0.0,
 }
 
