@@ -3,7 +3,8 @@
 A fault has recovered at the first moment t after its end from which, over the next
 `WINDOW` seconds, the transfers accepted (keys first answered 202/200) and the transfers
 settled (database `settled_at`) each reach `SHARE` of the transfers offered (due) in the same
-window, and at which no transfer created more than `STALE` seconds earlier is still PENDING.
+window, and throughout which no transfer created more than `STALE` seconds earlier is still
+PENDING.
 Recovery time = t - end of the fault; None when that never happened before the next fault
 began (or the load ended).
 """
@@ -32,7 +33,7 @@ class Timeline:
     _settled_by: list[float] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        ordered = sorted(self.lifetimes)
+        ordered = sorted(self.lifetimes, key=lambda lifetime: lifetime[0])
         # _settled_by[i]: the latest settlement among the i+1 earliest-created transfers
         # (never settled: infinity), so "any created before x still PENDING at t" is one lookup.
         object.__setattr__(self, "_created", [created for created, _ in ordered])
@@ -54,7 +55,7 @@ class Timeline:
         return (
             self.count(self.accepted, at, at + WINDOW) >= SHARE * offered
             and self.count(self.settled, at, at + WINDOW) >= SHARE * offered
-            and not self.stale_pending(at)
+            and not any(self.stale_pending(at + i * STEP) for i in range(int(WINDOW / STEP) + 1))
         )
 
     def after(self, end: float, until: float) -> str:

@@ -442,7 +442,7 @@ class ChaosRun:
             "Recovery": (
                 f"from the end of a fault to the first moment from which, over {WINDOW:.0f}s, "
                 f"accepted and settled transfers each reach {SHARE:.0%} of those offered, and "
-                f"no transfer older than {STALE:.0f}s is PENDING"
+                f"no transfer older than {STALE:.0f}s is PENDING at any moment of it"
             ),
             "Run time": f"{time.monotonic() - self.started:.0f}s",
             "Result": "FAILED: " + "; ".join(problems) if problems else "passed",
