@@ -25,7 +25,7 @@ from loadtests.cpu import CpuMeter
 from loadtests.data import Population, wallets_of
 from loadtests.driver import Answer, Driver, Tally
 from loadtests.provision import provision_funded
-from loadtests.report import Figure, Report, audit, benchmark, machine, ms, outcome_line
+from loadtests.report import Figure, Report, audit, benchmark, ms, outcome_line
 from loadtests.scenarios import HotReceiver, HotSender, Opposite, Scenario, Uniform
 from loadtests.shapes import RampThenConstant
 from loadtests.stack import ROOT, Stack, local_urls
@@ -292,8 +292,6 @@ class Bench:
 def main(argv=None) -> int:
     options = parse_args(argv)
     run_dir = ROOT / ".run" / "bench-pipeline"
-    for log in run_dir.glob("*.log"):
-        log.unlink()
     database_url, redis_url = local_urls(database=options.database, redis_db=options.redis_db)
     settings = {
         "SETTLEMENT_PARTITIONS": str(options.partitions),
@@ -306,23 +304,16 @@ def main(argv=None) -> int:
         worker_concurrency=options.worker_concurrency,
     )  # fmt: skip
     report = Report("Transfer pipeline benchmark")
-    report.setup |= machine() | {
-        "Stack": f"the Procfile's web ({options.web_processes} processes), "
-        f"{options.workers} Celery worker(s) --concurrency {options.worker_concurrency} and "
-        f"beat; database `{options.database}` (dropped and recreated), Redis db "
-        f"{options.redis_db} (flushed); " + ", ".join(f"{k}={v}" for k, v in settings.items()),
+    report.setup |= {
         "Load generator": f"loadtests.driver in this process; {options.clients} closed-loop "
         f"clients; open loop at {options.paced_rate:.0f}/s for {options.paced_seconds:.0f}s, "
         "at most 256 in flight (the rest are dropped and counted)",
         "Errors": "every answer other than the expected one counts, by status and error code",
     }
-    report.notes += [
-        "Written by `make bench-pipeline`; rerunning overwrites it. What the profiles of "
-        "these phases found, the fixes measured and the remaining gap: `pipeline-notes.md`.",
-    ]
     return benchmark(
-        stack, report, out=options.out, seconds=options.time_limit,
-        phases=lambda: Bench(options, stack, report).run(),
+        stack, report, command="make bench-pipeline", seconds=options.time_limit,
+        phases=lambda: Bench(options, stack, report).run(), out=options.out,
+        notes="pipeline-notes.md",
     )  # fmt: skip
 
 

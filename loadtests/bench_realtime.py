@@ -38,7 +38,7 @@ from loadtests.cpu import CpuMeter
 from loadtests.data import Population, wallets_of
 from loadtests.driver import Driver, Request, Tally, percentile
 from loadtests.provision import provision_funded
-from loadtests.report import Figure, Report, audit, benchmark, machine
+from loadtests.report import Figure, Report, audit, benchmark
 from loadtests.scenarios import SocketPayers, Uniform
 from loadtests.shapes import RampThenConstant
 from loadtests.sockets import Delivery, Socket, SocketTally, open_all
@@ -378,8 +378,6 @@ def main(argv=None) -> int:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # thousands of sockets, both ends
     run_dir = ROOT / ".run" / "bench-realtime"
-    for log in run_dir.glob("*.log"):
-        log.unlink()
     database_url, redis_url = local_urls(database=options.database, redis_db=options.redis_db)
     settings = {
         "THROTTLE_TRANSFER": "5000/s",
@@ -391,24 +389,16 @@ def main(argv=None) -> int:
         web_processes=options.web_processes, worker_concurrency=options.worker_concurrency,
     )  # fmt: skip
     report = Report("Realtime delivery benchmark")
-    report.setup |= machine() | {
-        "Stack": f"the Procfile's web ({options.web_processes} processes, REST), ws (sockets), "
-        f"1 Celery worker --concurrency {options.worker_concurrency} and beat; database "
-        f"`{options.database}` (dropped and recreated), Redis db {options.redis_db} "
-        "(flushed); SETTLEMENT_PARTITIONS=16, SETTLEMENT_BATCH_SIZE=500; "
-        + ", ".join(f"{k}={v}" for k, v in settings.items()),
+    report.setup |= {
         "Load generator": "loadtests.driver and loadtests.sockets on one uvloop event loop in "
         "this process; open loops of 1.00 transfers between random distinct users",
         "Sockets": f"latency pool {options.latency_users} users x 1 socket; fan-out pool "
         f"{options.fanout_users} users x {options.sockets_per_user} sockets",
     }
-    report.notes += [
-        "Written by `make bench-realtime`; rerunning overwrites it. What the profiles found "
-        "and the remaining gap: `realtime-notes.md`.",
-    ]
     return benchmark(
-        stack, report, out=options.out, seconds=options.time_limit,
-        phases=lambda: Bench(options, stack, report).run(),
+        stack, report, command="make bench-realtime", seconds=options.time_limit,
+        phases=lambda: Bench(options, stack, report).run(), out=options.out,
+        notes="realtime-notes.md",
     )  # fmt: skip
 
 

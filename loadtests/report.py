@@ -142,11 +142,24 @@ def machine() -> dict[str, str]:
 
 
 def benchmark(
-    stack, report: Report, *, out: Path, seconds: int, phases: Callable[[], Coroutine]
+    stack,
+    report: Report,
+    *,
+    command: str,
+    seconds: int,
+    phases: Callable[[], Coroutine],
+    out: Path,
+    notes: str,
 ) -> int:
     """What every benchmark does around its phases: within `seconds`, reset and start the
     stack, run `phases()` (on uvloop; it returns whether the ledger audit was clean), stop
-    everything whatever happens, write and print the report. 0 when the audit was clean."""
+    everything whatever happens, write the report to `out` and print it. 0 when the audit
+    was clean. `notes` names the hand-written notes beside the report."""
+    report.setup = machine() | {"Stack": stack.describe()} | report.setup
+    report.notes.append(
+        f"Written by `{command}`; rerunning overwrites it. What the profiles found, the fixes "
+        f"measured and the remaining gap: `{notes}`."
+    )
     report.notes.append(
         "`other processes` is the share of the machine that processes outside the benchmark "
         "(another test suite, say) took during a phase; every figure shares the same two "

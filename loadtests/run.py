@@ -363,15 +363,7 @@ class Run:
 
     def write(self) -> Path:
         options = self.options
-        stack = (
-            f"the Procfile's processes: web ({options.web_workers} processes), "
-            + ("ws, " if self.serves_sockets() else "no ws, ")
-            + f"{options.workers} Celery worker(s) --concurrency {options.worker_concurrency} "
-            f"and beat; database `{self.stack.database}`, {self.stack.redis_url}; "
-            + ", ".join(f"{k}={v}" for k, v in SETTINGS.items())
-            if self.stack
-            else f"the stack at {self.url}"
-        )
+        stack = self.stack.describe() if self.stack else f"the stack at {self.url}"
         self.report.setup = {
             **machine(),
             "Stack": stack,

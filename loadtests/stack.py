@@ -135,6 +135,7 @@ class Component:
     def __init__(self, stack: "Stack", name: str, command: str, env: dict[str, str]) -> None:
         self.stack, self.name, self.command, self.env = stack, name, command, env
         self.log = stack.run_dir / f"{name}.log"
+        self.log.unlink(missing_ok=True)  # a new stack's log; restarts append to it
         self.popen: subprocess.Popen | None = None
 
     @property
@@ -244,6 +245,7 @@ class Stack:
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
             **(settings or {}),
         }
+        self.settings = settings or {}
         self.components: dict[str, Component] = {}
         self._add("web", procfile("web"))
         if procfile("ws") is not None:
@@ -263,6 +265,21 @@ class Stack:
     @property
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    def describe(self) -> str:
+        """What runs, for a report: processes, database, Redis, the settings given."""
+        beat = " and beat" if "beat" in self.components else ""
+        parts = [
+            f"the Procfile's web ({self.env['WEB_CONCURRENCY']} processes)",
+            *(["ws"] if self.serves_sockets else []),
+            f"{len(self.workers())} Celery worker(s) --concurrency "
+            f"{self.env['WORKER_CONCURRENCY']}{beat}",
+        ]
+        settings = ", ".join(f"{k}={v}" for k, v in self.settings.items())
+        return (
+            f"{', '.join(parts)}; PostgreSQL database `{self.database}` (dropped and recreated), "
+            f"{self.redis_url} (flushed)" + (f"; {settings}" if settings else "")
+        )
 
     @property
     def serves_sockets(self) -> bool:
