@@ -1,9 +1,26 @@
 import pytest
 from django.core.cache import cache
 
+from api.core.redis import redis_client
+from api.core.tests.servers import RedisServer
+
 
 @pytest.fixture(autouse=True)
 def _fresh_redis_cache():
     """Throttle counters live in the Redis cache; each test starts without any."""
     cache.clear()
     yield
+
+
+@pytest.fixture
+def private_redis(tmp_path, settings):
+    """A redis-server of this test's own, used for the test by the process's Redis client
+    (api.core.redis), Django's cache and every process the test starts; the test may kill,
+    freeze or restart it."""
+    server = RedisServer(folder=tmp_path).start()
+    settings.REDIS_URL = server.url
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": server.url}}
+    redis_client.cache_clear()
+    yield server
+    server.stop()
+    redis_client.cache_clear()

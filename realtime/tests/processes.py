@@ -1,6 +1,7 @@
 """Real processes for end-to-end tests: the ASGI server (uvicorn, as the Procfile's `ws`
-process runs it) against the test database and Redis, and a WebSocket client (`websockets`)
-that records everything it receives on a thread of its own."""
+process runs it) and the WSGI server (gunicorn, as the Procfile's `web` process runs it)
+against the test database and Redis, and a WebSocket client (`websockets`) that records
+everything it receives on a thread of its own."""
 
 import contextlib
 import json
@@ -45,6 +46,16 @@ class AsgiServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def _command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "uvicorn", "api.config.asgi:application",
+            "--host", "127.0.0.1", "--port", str(self.port), "--lifespan", "off",
+        ]  # fmt: skip
+
+    def _env(self) -> dict[str, str]:
+        # Django runs each HTTP request's sync code on a thread of its own under ASGI.
+        return {"CONN_MAX_AGE": "0"}
+
     def start(self) -> "AsgiServer":
         env = {
             **os.environ,
@@ -53,13 +64,9 @@ class AsgiServer:
             "REDIS_URL": settings.REDIS_URL,
             "PORT": str(self.port),
             "WS_PORT": str(self.port),
-            # Django runs each HTTP request's sync code on a thread of its own under ASGI.
-            "CONN_MAX_AGE": "0",
+            **self._env(),
         }
-        command = [
-            sys.executable, "-m", "uvicorn", "api.config.asgi:application",
-            "--host", "127.0.0.1", "--port", str(self.port), "--lifespan", "off",
-        ]  # fmt: skip
+        command = self._command()
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(  # noqa: S603 - our interpreter, our arguments
                 command, cwd=BASE_DIR, env=env, stdout=out, stderr=out, start_new_session=True
@@ -72,7 +79,7 @@ class AsgiServer:
             except OSError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"uvicorn did not start:\n{self.log.read_text()}")
+                raise RuntimeError(f"{command[2]} did not start:\n{self.log.read_text()}")
             time.sleep(0.1)
 
     def stop(self) -> None:
@@ -85,6 +92,11 @@ class AsgiServer:
                 self.process.wait()
 
     def call(self, method: str, path: str, body=None, token: str | None = None, headers=None):
+        status, _, answer = self.request(method, path, body, token, headers)
+        return status, answer
+
+    def request(self, method: str, path: str, body=None, token: str | None = None, headers=None):
+        """`call`, with the response headers: (status, headers, JSON body)."""
         request = urllib.request.Request(  # noqa: S310 - a local http URL we built
             self.base_url + path,
             method=method,
@@ -97,9 +109,26 @@ class AsgiServer:
         )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-                return response.status, json.loads(response.read() or b"{}")
+                return response.status, response.headers, json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"{}")
+            return error.code, error.headers, json.loads(error.read() or b"{}")
+
+
+class WsgiServer(AsgiServer):
+    """The REST API under gunicorn's sync workers, as the Procfile's `web` process serves it."""
+
+    def __init__(self, *, log: Path, workers: int = 2) -> None:
+        super().__init__(log=log)
+        self.workers = workers
+
+    def _command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "gunicorn", "api.config.wsgi",
+            "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
+        ]  # fmt: skip
+
+    def _env(self) -> dict[str, str]:
+        return {}
 
 
 class Watcher:

@@ -5,9 +5,9 @@ a persistent connection: a whole round trip, about a fifth of a one-statement re
 as accepting a transfer. A connection that served a request moments ago is almost surely
 still usable, so the check is skipped for one used within the last `RECENTLY_USED_SECONDS`;
 an idle connection (the case health checks exist for: a database restarted or a connection
-dropped while nobody used it) is still checked, and so is one that failed since (Django
-then closes it between requests; psycopg2 marks it closed), so a connection broken by an
-outage is never reused.
+dropped while nobody used it) is still checked. A connection that failed is never trusted
+this way: Django checks it (and closes it when broken) at the end of the request or task
+that saw the error, before this skip can apply.
 """
 
 import time
@@ -22,12 +22,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def close_if_health_check_failed(self) -> None:
         now = time.monotonic()
-        if (
-            self.connection is not None
-            and now - self._used_at < RECENTLY_USED_SECONDS
-            and not self.errors_occurred
-            and not self.connection.closed
-        ):
+        if self.connection is not None and now - self._used_at < RECENTLY_USED_SECONDS:
             self.health_check_done = True
         super().close_if_health_check_failed()
         self._used_at = now

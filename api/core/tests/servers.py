@@ -67,8 +67,8 @@ class RedisServer:
         os.kill(self.process.pid, signal.SIGSTOP)
 
     def thaw(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGCONT)
+        if self.process and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -1,0 +1,91 @@
+"""A Redis outage under the real stack: gunicorn serving the WSGI app (the Procfile's `web`),
+a Celery worker and beat, on PostgreSQL, with a Redis server of the test's own that is
+killed (and restarted empty) and then frozen (SIGSTOP) and thawed."""
+
+import contextlib
+import uuid
+
+import pytest
+
+from api.transfers.tests.faults import RecordingClient, assert_settled
+from api.transfers.tests.worker import BeatProcess, WorkerProcess
+from realtime.tests.processes import WsgiServer
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("ledger_audited")]
+
+# Beat sweeps every 5 s for transfers PENDING over 5 s; workers retry the broker 2, 4, 6 s
+# apart; the rest is margin for a shared machine.
+SETTLED_WITHIN = 45
+
+
+@pytest.fixture
+def stack(private_redis, tmp_path):
+    """The web, worker and beat processes; each is stopped at the end whatever happened."""
+    web = WsgiServer(log=tmp_path / "web.log")
+    worker = WorkerProcess(concurrency=1, log=tmp_path / "worker.log")
+    beat = BeatProcess(log=tmp_path / "beat.log")
+    with contextlib.ExitStack() as stop:
+        for process in (web, worker, beat):
+            stop.callback(process.stop)
+            process.start()
+        stop.callback(private_redis.thaw)  # first (last in, first out): frozen, stops stall
+        yield RecordingClient(web)
+
+
+@pytest.fixture
+def people(make_wallet):
+    alice, bob, staff = make_wallet(balance=1_000_000), make_wallet(), make_wallet()
+    staff.user.is_staff = True
+    staff.user.save(update_fields=["is_staff"])
+    return alice, bob, staff
+
+
+def exercise_without_redis(client: RecordingClient, alice, bob, staff) -> None:
+    """Every kind of request, a few times over, so each web process meets the outage more
+    than once."""
+    for _ in range(3):
+        key = uuid.uuid4().hex
+        new = client.pay(sender=alice, receiver=bob, key=key)
+        assert new.status == 202, new
+        replay = client.pay(sender=alice, receiver=bob, key=key)
+        assert replay.status == 200 and replay.body["id"] == new.body["id"], replay
+        assert client.pay(sender=alice, receiver=bob, currency="INR").status == 202  # full path
+        assert client.deposit(staff=staff, receiver=bob).status == 202
+        for path in (
+            "/api/wallet/balance/",
+            "/api/wallet/history/",
+            f"/api/wallet/transfers/{new.body['id']}/",
+            "/api/wallet/cashflow/?days=7",
+        ):
+            assert client.call("GET", path, user=alice.user).status == 200, path
+        ticket = client.call("POST", "/api/realtime/ticket/", user=alice.user)
+        assert ticket.status == 503 and ticket.body["error"]["code"] == "service_unavailable"
+        assert int(ticket.headers["Retry-After"]) > 0
+        ready = client.call("GET", "/readyz")
+        assert ready.status == 503 and "redis" in ready.body["error"]["fields"], ready
+        assert int(ready.headers["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize(("fault", "recovery"), [("kill", "start"), ("freeze", "thaw")])
+def test_redis_down_or_frozen_accepts_and_reads_go_on_and_settlement_resumes(
+    stack, private_redis, people, fault, recovery
+):
+    alice, bob, staff = people
+    before = stack.pay(sender=alice, receiver=bob)
+    assert before.status == 202
+    assert_settled(stack.accepted, within=SETTLED_WITHIN)
+
+    getattr(private_redis, fault)()
+    exercise_without_redis(stack, alice, bob, staff)
+    getattr(private_redis, recovery)()  # a killed Redis comes back empty: its queue is lost
+
+    assert_settled(stack.accepted, within=SETTLED_WITHIN)
+    assert {a.status for a in stack.answers} == {200, 202, 503}
+    unavailable = {a.request for a in stack.answers if a.status == 503}
+    assert unavailable == {"POST /api/realtime/ticket/", "GET /readyz"}
+    # At most two 250 ms timeouts per request (one per process and second after the first);
+    # the rest is margin for a machine shared with other tests.
+    slowest = max(stack.answers, key=lambda a: a.seconds)
+    assert slowest.seconds < 1.0, slowest
+    ticket = stack.call("POST", "/api/realtime/ticket/", user=alice.user)
+    assert ticket.status == 200  # Redis is back for what needs it
