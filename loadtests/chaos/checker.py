@@ -24,6 +24,9 @@ The promises (README, "make chaos"):
   retried until it got 200, 202, a 4xx or a 503 `overloaded` (then the next promise holds);
   a key that never got 200 or 202 is not stored; nothing is stored under a key never sent;
 - overloaded_not_stored: a key whose last answer was 503 `overloaded` does not exist;
+- backpressure: no new transfer is accepted (202) while a PENDING transfer is older than
+  the stack's MAX_PENDING_AGE (with `BACKPRESSURE_SLACK` seconds for each process's view of
+  the backlog, refreshed at most once a second);
 - sender_order: when A's 202 (or 200) reached its sender before B was first sent by the same
   sender, A was accepted first, settled no later, and (both SUCCESS) booked first;
 - ledger_audit: `manage.py ledger_audit` clean;
@@ -31,12 +34,15 @@ The promises (README, "make chaos"):
   events after the first `hello`, in order, no gap, no duplicate, up to its latest event.
 """
 
+import bisect
 import itertools
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 EXAMPLES = 5  # violations listed per verdict
+BACKPRESSURE_SLACK = 2.0
 FINAL_STATUSES = ("SUCCESS", "FAILED")
 TRANSFER = "transfer"
 TICKET = "ticket"
@@ -132,6 +138,7 @@ class History:
     sockets: list[SocketConnection]
     faults: list[FaultWindow]
     grace: float = 10.0  # seconds after a fault in which its 503s are still allowed
+    max_pending_age: float | None = None  # the stack's MAX_PENDING_AGE; None: not checked
 
     def by_key(self) -> dict[tuple[str, str], list[Attempt]]:
         keys: dict[tuple[str, str], list[Attempt]] = defaultdict(list)
@@ -139,6 +146,22 @@ class History:
             if attempt.endpoint == TRANSFER:
                 keys[(attempt.sender, attempt.key)].append(attempt)
         return keys
+
+
+class PendingAges:
+    """When transfers were PENDING, from (created, settled or None) pairs: whether any
+    transfer created before a moment was still PENDING at another, in one lookup."""
+
+    def __init__(self, lifetimes: Iterable[tuple[float, float | None]]) -> None:
+        ordered = sorted(lifetimes, key=lambda lifetime: lifetime[0])
+        self._created = [created for created, _ in ordered]
+        # The latest settlement among the i+1 earliest-created transfers (never: infinity).
+        settled = (math.inf if s is None else s for _, s in ordered)
+        self._settled_by = list(itertools.accumulate(settled, max))
+
+    def pending(self, *, created_before: float, at: float) -> bool:
+        created = bisect.bisect_right(self._created, created_before)
+        return created > 0 and self._settled_by[created - 1] > at
 
 
 def _stored(ledger: Ledger) -> dict[tuple[str, str], list[StoredTransfer]]:
@@ -302,6 +325,29 @@ def overloaded_not_stored(history: History, ledger: Ledger) -> Verdict:
     return verdict
 
 
+def backpressure(history: History, ledger: Ledger) -> Verdict:
+    age = history.max_pending_age
+    verdict = Verdict(
+        "backpressure",
+        f"no new transfer accepted (202) while a PENDING one was older than MAX_PENDING_AGE "
+        f"({age if age is not None else 'not set'} s), {BACKPRESSURE_SLACK:g} s of slack",
+    )
+    if age is None:
+        return verdict
+    ages = PendingAges((t.created_at, t.settled_at) for t in ledger.transfers)
+    for attempt in history.attempts:
+        if attempt.endpoint != TRANSFER or attempt.status != 202:
+            continue
+        verdict.checked += 1
+        seen = attempt.sent - BACKPRESSURE_SLACK
+        if ages.pending(created_before=seen - age, at=seen):
+            verdict.violation(
+                f"{attempt.sender} key {attempt.key} accepted at {attempt.sent:.3f} while a "
+                f"transfer created before {seen - age:.3f} was still PENDING at {seen:.3f}"
+            )
+    return verdict
+
+
 def sender_order(history: History, ledger: Ledger) -> Verdict:
     verdict = Verdict(
         "sender_order",
@@ -451,6 +497,7 @@ PROMISES = (
     well_formed_accepted,
     retried_until_final,
     overloaded_not_stored,
+    backpressure,
     sender_order,
     ledger_audit,
     socket_streams,

@@ -10,9 +10,9 @@ began (or the load ended).
 """
 
 import bisect
-import itertools
-import math
 from dataclasses import dataclass, field
+
+from loadtests.chaos.checker import PendingAges
 
 WINDOW = 5.0
 SHARE = 0.9
@@ -29,24 +29,17 @@ class Timeline:
     accepted: list[float]
     settled: list[float]
     lifetimes: list[tuple[float, float | None]]
-    _created: list[float] = field(init=False, repr=False)
-    _settled_by: list[float] = field(init=False, repr=False)
+    _ages: PendingAges = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        ordered = sorted(self.lifetimes, key=lambda lifetime: lifetime[0])
-        # _settled_by[i]: the latest settlement among the i+1 earliest-created transfers
-        # (never settled: infinity), so "any created before x still PENDING at t" is one lookup.
-        object.__setattr__(self, "_created", [created for created, _ in ordered])
-        settled = (math.inf if s is None else s for _, s in ordered)
-        object.__setattr__(self, "_settled_by", list(itertools.accumulate(settled, max)))
+        object.__setattr__(self, "_ages", PendingAges(self.lifetimes))
 
     def count(self, moments: list[float], start: float, end: float) -> int:
         return bisect.bisect_left(moments, end) - bisect.bisect_left(moments, start)
 
     def stale_pending(self, at: float) -> bool:
         """Whether a transfer created before at - STALE was still PENDING at `at`."""
-        created = bisect.bisect_right(self._created, at - STALE)
-        return created > 0 and self._settled_by[created - 1] > at
+        return self._ages.pending(created_before=at - STALE, at=at)
 
     def healthy(self, at: float) -> bool:
         offered = self.count(self.offered, at, at + WINDOW)

@@ -88,7 +88,7 @@ def clean() -> tuple[History, Ledger]:
         ],
         events={A: [*[balance_event(s, "100.00") for s in (1, 2, 3)], *events]},
     )
-    return History(attempts, sockets, faults), ledger
+    return History(attempts, sockets, faults, max_pending_age=5.0), ledger
 
 
 def failed(history: History, ledger: Ledger) -> set[str]:
@@ -231,6 +231,30 @@ def test_a_key_answered_overloaded_that_exists_fails():
     history, ledger = clean()
     ledger.transfers.append(stored("t3", 9, "k3"))
     assert "overloaded_not_stored" in failed(history, ledger)
+
+
+# backpressure -----------------------------------------------------------------------------------
+
+
+def accepted_from_b_at(history: History, ledger: Ledger, sent: float) -> None:
+    history.attempts.append(
+        Attempt(B, "k9", sent=sent, answered=sent + 0.1, status=202, transfer="t9")
+    )
+    ledger.transfers.append(stored("t9", 9, "k9", sender=B, receiver=A, settled=sent + 0.5))
+
+
+def test_a_transfer_accepted_while_one_was_pending_too_long_fails():
+    history, ledger = clean()
+    ledger.transfers = with_row(ledger, "k4", settled_at=112.0)  # created 103.0
+    accepted_from_b_at(history, ledger, 110.0)
+    assert failed(history, ledger) == {"backpressure"}
+
+
+def test_a_transfer_accepted_while_the_backlog_was_young_passes():
+    history, ledger = clean()
+    ledger.transfers = with_row(ledger, "k4", settled_at=106.0)
+    accepted_from_b_at(history, ledger, 110.0)
+    assert failed(history, ledger) == set()
 
 
 # sender_order -----------------------------------------------------------------------------------
