@@ -15,7 +15,8 @@ The promises (README, "make chaos"):
   the answer named, ends SUCCESS or FAILED, with two ledger entries for SUCCESS and none for
   FAILED, and exactly one final `transfer.updated` event per party concerned;
 - no_5xx: no answer is a 5xx, except a 503 in the error envelope with Retry-After: code
-  `overloaded` on the transfer endpoint (backpressure) at any time, or
+  `overloaded` on the transfer endpoint while a PENDING transfer was older than the stack's
+  MAX_PENDING_AGE (backpressure, within `BACKPRESSURE_SLACK`), or
   `service_unavailable` while a fault that allows it lasts (plus a grace period): a
   PostgreSQL outage for every endpoint, a Redis outage only for the ticket endpoint;
 - well_formed_accepted: a well-formed transfer is never refused with a 4xx other than a
@@ -229,18 +230,30 @@ def _allowed_unavailable(attempt: Attempt, history: History) -> bool:
     )
 
 
-def _allowed_503(attempt: Attempt, history: History) -> bool:
+def _allowed_503(attempt: Attempt, history: History, ages: PendingAges) -> bool:
     if attempt.code == "overloaded":
-        return attempt.endpoint == TRANSFER
+        return attempt.endpoint == TRANSFER and _under_backpressure(attempt, history, ages)
     return attempt.code == "service_unavailable" and _allowed_unavailable(attempt, history)
+
+
+def _under_backpressure(attempt: Attempt, history: History, ages: PendingAges) -> bool:
+    """Whether, within BACKPRESSURE_SLACK of the request, a PENDING transfer was older than
+    MAX_PENDING_AGE (always True when the run did not say what MAX_PENDING_AGE is)."""
+    if history.max_pending_age is None:
+        return True
+    return ages.pending(
+        created_before=attempt.sent + BACKPRESSURE_SLACK - history.max_pending_age,
+        at=attempt.sent - BACKPRESSURE_SLACK,
+    )
 
 
 def no_5xx(history: History, ledger: Ledger) -> Verdict:
     verdict = Verdict(
         "no_5xx",
-        "no 5xx but a 503 with Retry-After: overloaded (transfers), or service_unavailable "
-        "while a fault allows it",
+        "no 5xx but a 503 with Retry-After: overloaded (transfers) under backpressure, or "
+        "service_unavailable while a fault allows it",
     )
+    ages = PendingAges((t.created_at, t.settled_at) for t in ledger.transfers)
     for attempt in history.attempts:
         if attempt.status is None:
             continue
@@ -252,7 +265,7 @@ def no_5xx(history: History, ledger: Ledger) -> Verdict:
             verdict.violation(f"{attempt.status} {attempt.code} on {what}")
         elif not attempt.retry_after:
             verdict.violation(f"503 {attempt.code} without Retry-After on {what}")
-        elif not _allowed_503(attempt, history):
+        elif not _allowed_503(attempt, history, ages):
             verdict.violation(f"503 {attempt.code} outside any fault that allows it on {what}")
     return verdict
 
