@@ -3,6 +3,7 @@ from django.core.cache import cache
 
 from api.core.redis import redis_client
 from api.core.tests.servers import RedisServer
+from api.transfers.backlog import backlog_watch_stop
 
 
 @pytest.fixture(autouse=True)
@@ -24,3 +25,10 @@ def private_redis(tmp_path, settings):
     yield server
     server.stop()
     redis_client.cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _backlog_watch_stopped(django_db_setup):
+    """The backlog watcher's connection is closed before the test database is dropped."""
+    yield
+    backlog_watch_stop()

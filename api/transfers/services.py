@@ -15,6 +15,7 @@ these in another order, so settlements of any mix of transfers never deadlock.
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -32,6 +33,7 @@ from api.core.exceptions import ApplicationError
 from api.core.money import format_paise
 from api.core.transactions import on_commit_robust
 from api.transfers.accept_statement import accept_row
+from api.transfers.backlog import OVERLOADED_RETRY_AFTER_SECONDS, backlog_overloaded
 from api.transfers.idempotency import transfer_fingerprint, welcome_idempotency_key
 from api.transfers.models import Event, LedgerEntry, Transfer
 from api.transfers.partitions import partition_of, partition_wake, partitions_lock
@@ -77,24 +79,33 @@ def transfer_create_pending(
     key is taken (or the request is invalid) the key decides first, as the contract orders:
     the same fingerprint returns that transfer, whatever its state, and False; the same new
     key sent many times at once inserts one row and the others return it as a replay.
+    Backpressure: while the backlog is over its limits (backlog.py), a new payment or deposit
+    is inserted in a savepoint and rolled back, so overload is decided after the key lookup:
+    a known key, or one a concurrent request is storing (the insert waits for it), replays.
+    Welcome credits are exempt: they settle in the request that makes them.
     Raises ApplicationError: `idempotency_key_reused` (422) for a known key with another
     fingerprint; `self_transfer`, `receiver_not_found` or `validation_error` (400) for a new
-    key with an invalid request, storing nothing.
+    key with an invalid request, storing nothing; `overloaded` (503) for a new key while the
+    backlog is over its limits, storing nothing and leaving the key unused.
     """
     problem = _new_transfer_problem(
         sender=sender, receiver=receiver, amount=amount, note=note, kind=kind
     )
     if problem is None:
-        transfer = _pending_insert(
-            sender=sender,
-            receiver=receiver,
-            amount=amount,
-            note=note,
-            kind=kind,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint,
-            initiated_by_id=initiated_by_id,
-        )
+        overloaded = kind != Transfer.Kind.WELCOME and backlog_overloaded()
+        with transaction.atomic() if overloaded else nullcontext():
+            transfer = _pending_insert(
+                sender=sender,
+                receiver=receiver,
+                amount=amount,
+                note=note,
+                kind=kind,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                initiated_by_id=initiated_by_id,
+            )
+            if transfer is not None and overloaded:
+                raise _overloaded()  # rolls the insert back
         if transfer is not None:
             # Robust: the commit stands even if Redis is down; the sweep wakes it later.
             on_commit_robust(partial(partition_wake, partition=transfer.partition))
@@ -141,13 +152,15 @@ def transfer_accept_fast(
 
     Returns None whenever the statement cannot decide: the amount or note is out of bounds;
     the receiver is unknown, inactive or the sender; the key is known with another
-    fingerprint; a request with the same key committed after the statement began; or the
-    database is not PostgreSQL. Call `transfer_accept` then: it decides every case, in the
-    contract's order, and raises its errors. Same transaction and idempotency contract as
-    `transfer_create_pending`.
+    fingerprint; a request with the same key committed after the statement began; the
+    database is not PostgreSQL; or the backlog is over its limits. Call `transfer_accept`
+    then: it decides every case, in the contract's order, and raises its errors. Same
+    transaction and idempotency contract as `transfer_create_pending`.
     """
-    if connection.vendor != "postgresql" or _bounds_problem(
-        amount=amount, note=note, kind=Transfer.Kind.PAYMENT
+    if (
+        connection.vendor != "postgresql"
+        or _bounds_problem(amount=amount, note=note, kind=Transfer.Kind.PAYMENT)
+        or backlog_overloaded()
     ):
         return None
     email = receiver_email.lower()
@@ -224,6 +237,15 @@ def transfer_request_rejected(
     if taken.exists():
         return _key_reused()
     return ApplicationError("validation_error", "Some fields are invalid.", fields=fields)
+
+
+def _overloaded() -> ApplicationError:
+    return ApplicationError(
+        "overloaded",
+        "Settlement is behind; no new transfers are accepted for a moment.",
+        status=503,
+        retry_after=OVERLOADED_RETRY_AFTER_SECONDS,
+    )
 
 
 def _key_reused() -> ApplicationError:

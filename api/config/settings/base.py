@@ -218,6 +218,10 @@ MAX_DEPOSIT_AMOUNT_PAISE = setting_paise(
     "MAX_DEPOSIT_AMOUNT", env.get("MAX_DEPOSIT_AMOUNT", "10000000.00")
 )
 TRANSFER_TTL_SECONDS = env.integer("TRANSFER_TTL", 86400)
+# Backpressure: new transfers and deposits answer 503 `overloaded` while more than MAX_PENDING
+# transfers are PENDING or the oldest has waited more than MAX_PENDING_AGE seconds.
+MAX_PENDING = env.integer("MAX_PENDING", 100_000)
+MAX_PENDING_AGE = env.integer("MAX_PENDING_AGE", 30)
 
 CELERY_BROKER_URL = REDIS_URL
 
