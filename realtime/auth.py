@@ -10,11 +10,11 @@ import hashlib
 import secrets
 from urllib.parse import parse_qs
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http.request import split_domain_port
 
-from api.core.redis import redis_client
+from api.core.redis import redis_client as sync_redis_client
+from realtime.redis import REDIS_ERRORS, redis_client
 
 _KEY_PREFIX = "vaultpay:ws-ticket:"
 SOCKET_PATH = "/ws/notifications/"
@@ -27,16 +27,17 @@ def _key(ticket: str) -> str:
 def ticket_issue(*, user_id: object) -> str:
     """A new ticket for `user_id`, valid for REALTIME_TICKET_TTL_SECONDS."""
     ticket = secrets.token_urlsafe(32)
-    redis_client().set(_key(ticket), str(user_id), ex=settings.REALTIME_TICKET_TTL_SECONDS)
+    sync_redis_client().set(_key(ticket), str(user_id), ex=settings.REALTIME_TICKET_TTL_SECONDS)
     return ticket
 
 
-def ticket_consume(*, ticket: str) -> str | None:
+async def ticket_consume(*, ticket: str) -> str | None:
     """The user id the ticket was issued to, or None when it is unknown, used or expired.
-    Atomic (GETDEL): a ticket is good for one connection."""
+    Atomic (GETDEL): a ticket is good for one connection. Raises one of REDIS_ERRORS when
+    Redis does not answer within its short timeout."""
     if not ticket or len(ticket) > 128:
         return None
-    user_id = redis_client().getdel(_key(ticket))
+    user_id = await redis_client().getdel(_key(ticket))
     return None if user_id is None else user_id.decode()
 
 
@@ -53,8 +54,10 @@ def socket_url(*, host: str, secure: bool) -> str:
 
 class TicketAuthMiddleware:
     """Consumes the `ticket` of the query string and puts its user id into
-    `scope["ticket_user_id"]` (None without a valid ticket). The consumer accepts either way
-    and closes 4401 without a user, so clients can tell a bad ticket from a refused origin."""
+    `scope["ticket_user_id"]` (None without a valid ticket), and `scope["ticket_unchecked"]`:
+    True when Redis could not be asked. The consumer accepts either way and closes 4401
+    without a user (1013 when unchecked), so clients can tell a bad ticket from a refused
+    origin and from an outage."""
 
     def __init__(self, application) -> None:
         self.application = application
@@ -62,7 +65,11 @@ class TicketAuthMiddleware:
     async def __call__(self, scope, receive, send):
         query = parse_qs(scope.get("query_string", b"").decode("latin1"), keep_blank_values=True)
         tickets = query.get("ticket", [])
-        user_id = None
+        user_id, unchecked = None, False
         if len(tickets) == 1:
-            user_id = await sync_to_async(ticket_consume, thread_sensitive=False)(ticket=tickets[0])
-        return await self.application({**scope, "ticket_user_id": user_id}, receive, send)
+            try:
+                user_id = await ticket_consume(ticket=tickets[0])
+            except REDIS_ERRORS:
+                unchecked = True
+        scope = {**scope, "ticket_user_id": user_id, "ticket_unchecked": unchecked}
+        return await self.application(scope, receive, send)

@@ -1,4 +1,4 @@
-"""The notifications socket (contract section 5).
+"""The notifications socket (protocol: docs/socket-protocol.md).
 
 Order and completeness do not depend on the channel layer, which delivers at most once:
 
@@ -8,24 +8,45 @@ Order and completeness do not depend on the channel layer, which delivers at mos
    so group messages queue in the channel layer's buffer while `connect` runs;
 3. go live: a message whose seq was already sent is dropped; one that skips seqs (the
    channel layer dropped some past its capacity, or they expired) is preceded by the missing
-   events, read from the database. So a socket never sends seq n+1 before n, nor a seq twice.
+   events, read from the database. A dropped *last* event has no successor to reveal it: the
+   process's seq refresher (realtime.process) notices it within about a second and the
+   socket reads it. So a socket never sends seq n+1 before n, nor a seq twice.
 
-A socket more than REALTIME_MAX_BEHIND events behind the newest one it has heard of (its
-process or its client cannot keep up) is closed 4429; the client reconnects with `after_seq`
-and resumes. `ping` reads the latest stored seq, sends anything not yet sent, then `pong`
-with that seq: after a pong, the client has every event up to it.
+Limits: a user has at most MAX_SOCKETS_PER_USER sockets open across all server processes
+(the next one is closed 4429 before `hello`); a client sending more than MAX_CLIENT_MESSAGES
+in CLIENT_MESSAGES_WINDOW_SECONDS, or a socket more than REALTIME_MAX_BEHIND events behind
+the newest one it has heard of, is closed 4429. `ping` answers from the process's cache of
+latest seqs, sending first whatever the cache knows that the socket has not sent: after a
+pong, the client has every event up to its seq.
+
+Faults: Redis unreachable at the handshake, or PostgreSQL failing a read, closes 1013 (try
+again later); Redis lost under an open socket closes it 1012. Every Redis call on the way
+has a short timeout, and leaving waits for nothing unbounded, so a server can always stop.
 """
 
+import asyncio
 import json
+import logging
+from collections import deque
 from typing import Any, Literal, TypedDict
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import Error as DatabaseError
 
-from realtime import stream
+from realtime import close_codes, stream
+from realtime.process import CLEANUP_TIMEOUT_SECONDS, socket_server
+from realtime.redis import REDIS_ERRORS, REDIS_TIMEOUT_SECONDS
 from realtime.send import user_group
+
+MAX_CLIENT_MESSAGES = 20
+CLIENT_MESSAGES_WINDOW_SECONDS = 10.0
+
+logger = logging.getLogger(__name__)
 
 
 class HelloMessage(TypedDict):
@@ -53,20 +74,109 @@ class BatchMessage(TypedDict):
 
 
 class SocketsCloseMessage(TypedDict):
-    type: Literal["sockets.close"]
+    """From the channel layer (a deactivated user) or from the process (Redis lost)."""
+
+    type: Literal["sockets.close", "server.close"]
     code: int
+
+
+class ClientMessageRate:
+    """Counts a socket's client messages; `exceeded()` once more than MAX_CLIENT_MESSAGES
+    arrived within CLIENT_MESSAGES_WINDOW_SECONDS."""
+
+    def __init__(self) -> None:
+        self._times: deque[float] = deque(maxlen=MAX_CLIENT_MESSAGES + 1)
+
+    def exceeded(self) -> bool:
+        now = asyncio.get_running_loop().time()
+        self._times.append(now)
+        return (
+            len(self._times) > MAX_CLIENT_MESSAGES
+            and now - self._times[0] < CLIENT_MESSAGES_WINDOW_SECONDS
+        )
 
 
 class NotificationsConsumer(AsyncJsonWebsocketConsumer):
     user_id: str | None = None
     # The seq of the last event sent; None until the stream is live and after closing.
     last_sent: int | None = None
+    closing = False
+
+    async def __call__(self, scope, receive, send) -> None:
+        """As Channels' AsyncConsumer.__call__, with three differences: a third source of
+        messages, `inbox`, where the process puts its own (`seq.latest`, `server.close`);
+        a channel layer that fails closes the socket 1012 instead of raising; and leaving
+        (the registry, the group, the pending receives) waits a bounded time."""
+        self.scope = scope
+        self.base_send = send
+        self.channel_layer = get_channel_layer()
+        self.channel_name = await self.channel_layer.new_channel()
+        self.inbox: asyncio.Queue = asyncio.Queue()
+        self.client_messages = ClientMessageRate()
+        self.server = socket_server()
+        self._channel_failed = False
+        sources = [receive, self._channel_receive, self.inbox.get]
+        tasks = [asyncio.ensure_future(source()) for source in sources]
+        try:
+            while True:
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for i, task in enumerate(tasks):
+                    if task.done():
+                        await self.dispatch(task.result())
+                        tasks[i] = asyncio.ensure_future(sources[i]())
+        except StopConsumer:
+            pass
+        finally:
+            for task in tasks:
+                task.cancel()
+            await self._leave()
+            # A channel-layer receive may take a moment to unwind its Redis read.
+            await asyncio.wait(tasks, timeout=CLEANUP_TIMEOUT_SECONDS)
+
+    async def _channel_receive(self) -> dict[str, Any]:
+        if self._channel_failed:
+            await asyncio.Future()  # once failed, this source stays silent until the end
+        try:
+            return await self.channel_layer.receive(self.channel_name)
+        except REDIS_ERRORS as error:
+            self._channel_failed = True
+            self.server.redis_lost(error)
+            return {"type": "server.close", "code": close_codes.SERVICE_RESTART}
+
+    async def _leave(self) -> None:
+        self.last_sent = None
+        await self.server.socket_close(self)
+        if self.groups and not self._channel_failed:
+            try:
+                async with asyncio.timeout(CLEANUP_TIMEOUT_SECONDS):
+                    await self.channel_layer.group_discard(self.groups[0], self.channel_name)
+            except REDIS_ERRORS:
+                pass  # a membership left behind costs dropped messages until it expires
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """As Channels' dispatch, without closing stale database connections on every
+        message (live messages touch no database, and `stream.read` manages its connection),
+        and closing the socket 1013 when Redis or PostgreSQL fails a handler."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        try:
+            await handler(message)
+        except (*REDIS_ERRORS, DatabaseError) as error:
+            logger.warning("Socket closed 1013: %s", type(error).__name__)
+            await self._close(close_codes.TRY_AGAIN_LATER)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        raise StopConsumer  # `__call__` leaves the group and the registry
 
     async def connect(self) -> None:
         await self.accept()
+        if self.scope.get("ticket_unchecked"):
+            await self._close(close_codes.TRY_AGAIN_LATER)
+            return
         self.user_id = self.scope.get("ticket_user_id")
         if self.user_id is None:
-            await self._close(stream.CLOSE_BAD_TICKET)
+            await self._close(close_codes.BAD_TICKET)
             return
         query = parse_qs(
             self.scope.get("query_string", b"").decode("latin1"), keep_blank_values=True
@@ -74,34 +184,36 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         try:
             after_seq = stream.after_seq_parse(query.get("after_seq", []))
         except ValueError:
-            await self._close(stream.CLOSE_BAD_AFTER_SEQ)
+            await self._close(close_codes.BAD_AFTER_SEQ)
             return
-        # Joined before reading the database; websocket_disconnect leaves it again.
+        if not await self.server.socket_open(self, user_id=self.user_id):
+            await self._close(close_codes.TOO_MANY)
+            return
+        # Joined before reading the database; `_leave` leaves it again.
         self.groups = [user_group(self.user_id)]
-        await self.channel_layer.group_add(self.groups[0], self.channel_name)
+        async with asyncio.timeout(REDIS_TIMEOUT_SECONDS * 4):
+            await self.channel_layer.group_add(self.groups[0], self.channel_name)
         opening = await stream.read(stream.stream_open, user_id=self.user_id, after_seq=after_seq)
         if opening.close is not None:
             await self._close(opening.close)
             return
+        self.server.seq_seen(self.user_id, opening.latest)
         hello: HelloMessage = {"type": "hello", "seq": opening.latest}
         await self.send_json(hello)
         for message in opening.replay:
             await self.send_json(message)
         self.last_sent = opening.latest
 
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """As Channels' dispatch, without closing stale database connections on every
-        message: live messages touch no database, and database reads (`stream.read`) manage
-        their connection themselves."""
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
-
     # Client -> server ------------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
-        """`{"type": "ping"}` -> pong; anything else, malformed JSON included, is ignored."""
+        """`{"type": "ping"}` -> pong; anything else, malformed JSON included, is ignored
+        (but counted)."""
+        if self.closing:
+            return
+        if self.client_messages.exceeded():
+            await self._close(close_codes.TOO_MANY)
+            return
         if self.last_sent is None or text_data is None:
             return
         try:
@@ -112,7 +224,7 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             await self._pong()
 
     async def _pong(self) -> None:
-        latest = await stream.read(stream.latest_seq, user_id=self.user_id)
+        latest = self.server.seq_latest(self.user_id)
         if latest > self.last_sent and not await self._fill(through_seq=latest, newest=latest):
             return
         pong: PongMessage = {"type": "pong", "seq": self.last_sent}
@@ -134,6 +246,21 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         """The user was deactivated."""
         await self._close(message["code"])
 
+    # The process -> server ---------------------------------------------------------------------
+
+    async def server_close(self, message: SocketsCloseMessage) -> None:
+        """Redis was lost."""
+        await self._close(message["code"])
+
+    async def seq_latest(self, message: dict[str, Any]) -> None:
+        """The process's refresher found a newer stored seq than the last one sent."""
+        self.server.nudge_done(self)
+        if self.last_sent is None:
+            return
+        latest = self.server.seq_latest(self.user_id)
+        if latest > self.last_sent:
+            await self._fill(through_seq=latest, newest=latest)
+
     async def _deliver(self, message: EventMessage) -> None:
         if self.last_sent is None:
             return
@@ -144,13 +271,14 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json(message)
         self.last_sent = seq
+        self.server.seq_seen(self.user_id, seq)
 
     async def _fill(self, *, through_seq: int, newest: int) -> bool:
         """Sends the stored events after the last one sent, through `through_seq`; False
         when the socket was closed instead: 4429 when the `newest` seq known is more than
         REALTIME_MAX_BEHIND ahead of the last one sent, 4410 when events were purged."""
         if newest - self.last_sent > settings.REALTIME_MAX_BEHIND:
-            await self._close(stream.CLOSE_TOO_SLOW)
+            await self._close(close_codes.TOO_MANY)
             return False
         messages = await stream.read(
             stream.events_between,
@@ -159,7 +287,7 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             through_seq=through_seq,
         )
         if messages is None:
-            await self._close(stream.CLOSE_TOO_OLD)
+            await self._close(close_codes.TOO_OLD)
             return False
         for message in messages:
             await self.send_json(message)
@@ -168,4 +296,6 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
 
     async def _close(self, code: int) -> None:
         self.last_sent = None
-        await self.close(code=code)
+        if not self.closing:
+            self.closing = True
+            await self.close(code=code)

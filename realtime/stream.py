@@ -15,14 +15,13 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from api.transfers.selectors import user_event_seq_latest, user_events_after
+from api.transfers.selectors import (
+    user_event_seq_latest,
+    user_events_after,
+    users_event_seq_latest,
+)
 from api.users.selectors import user_is_active
-
-# Close codes of contract section 5.
-CLOSE_BAD_TICKET = 4401
-CLOSE_BAD_AFTER_SEQ = 4400
-CLOSE_TOO_OLD = 4410
-CLOSE_TOO_SLOW = 4429
+from realtime.close_codes import BAD_AFTER_SEQ, BAD_TICKET, TOO_OLD
 
 AFTER_SEQ_PATTERN = re.compile(r"0|[1-9][0-9]{0,17}")
 
@@ -34,7 +33,9 @@ async def read(function, **kwargs):
     Unlike Channels' `database_sync_to_async`, it does not close and health-check the
     connection around every call (a `SELECT 1` round trip before each read, most of the
     consumer's database time in the fan-out profile): the connection is kept for the life
-    of the process, and a broken one is replaced, once, when a read fails on it.
+    of the process, and a broken one is replaced, once, when a read fails on it. When that
+    fails too (PostgreSQL is down) the error, a `django.db.Error`, reaches the caller; the
+    next read connects afresh, so the process recovers by itself once PostgreSQL is back.
     """
     return await sync_to_async(_read_on_thread, thread_sensitive=True)(function, kwargs)
 
@@ -76,18 +77,18 @@ def stream_open(*, user_id: str, after_seq: int | None) -> Opening:
     event is past the retention period (or already purged): the client reloads over REST.
     """
     if not user_is_active(user_id=user_id):
-        return Opening(close=CLOSE_BAD_TICKET)
+        return Opening(close=BAD_TICKET)
     latest = user_event_seq_latest(user_id=user_id)
     if after_seq is None:
         return Opening(latest=latest)
     if after_seq > latest:
-        return Opening(close=CLOSE_BAD_AFTER_SEQ)
+        return Opening(close=BAD_AFTER_SEQ)
     if latest - after_seq > settings.REALTIME_MAX_BEHIND:
-        return Opening(close=CLOSE_TOO_OLD)
+        return Opening(close=TOO_OLD)
     events = user_events_after(user_id=user_id, after_seq=after_seq, through_seq=latest)
     oldest_kept = timezone.now() - timedelta(days=settings.REALTIME_RETENTION_DAYS)
     if len(events) != latest - after_seq or (events and events[0].created_at < oldest_kept):
-        return Opening(close=CLOSE_TOO_OLD)
+        return Opening(close=TOO_OLD)
     return Opening(latest=latest, replay=[event.message for event in events])
 
 
@@ -102,5 +103,5 @@ def events_between(
     return [event.message for event in events]
 
 
-def latest_seq(*, user_id: str) -> int:
-    return user_event_seq_latest(user_id=user_id)
+def latest_seqs(*, user_ids: set[str]) -> dict[str, int]:
+    return users_event_seq_latest(user_ids=user_ids)

@@ -40,6 +40,14 @@ def user_event_seq_latest(*, user_id: uuid.UUID | str) -> int:
     return Event.objects.filter(user_id=user_id).aggregate(latest=Max("seq"))["latest"] or 0
 
 
+def users_event_seq_latest(*, user_ids: Iterable[uuid.UUID | str]) -> dict[str, int]:
+    """Each user's latest event seq, keyed by user id as a string; users without a wallet are
+    absent. One query however many users: the wallet's `last_seq`, which the transaction
+    storing a user's events raises in the same commit (so it equals their newest seq)."""
+    rows = Account.objects.filter(user_id__in=list(user_ids)).values_list("user_id", "last_seq")
+    return {str(user_id): last_seq for user_id, last_seq in rows}
+
+
 def user_events_after(
     *, user_id: uuid.UUID | str, after_seq: int, through_seq: int | None = None
 ) -> list[StoredEvent]:

@@ -1,6 +1,7 @@
 """POST /api/realtime/ticket/ (contract section 3)."""
 
 import pytest
+from asgiref.sync import async_to_sync
 from rest_framework.test import APIClient
 
 from api.core.redis import redis_client
@@ -25,8 +26,9 @@ def test_a_user_gets_a_single_use_ticket_for_30_seconds_and_the_socket_url(make_
     assert body["expires_in"] == 30
     assert 29 <= redis_client().ttl(_key(body["ticket"])) <= 30
     assert body["url"] == "ws://testserver:8001/ws/notifications/"
-    assert ticket_consume(ticket=body["ticket"]) == str(wallet.user_id)
-    assert ticket_consume(ticket=body["ticket"]) is None
+    consume = async_to_sync(ticket_consume)
+    assert consume(ticket=body["ticket"]) == str(wallet.user_id)
+    assert consume(ticket=body["ticket"]) is None
 
 
 @pytest.mark.parametrize(

@@ -270,6 +270,8 @@ REALTIME_TICKET_TTL_SECONDS = 30
 # A socket more than this many events behind is refused (4410 on connect) or closed (4429).
 REALTIME_MAX_BEHIND = 1000
 REALTIME_RETENTION_DAYS = 30
+# Open sockets per user, counted across all socket-server processes (realtime.registry).
+MAX_SOCKETS_PER_USER = env.integer("MAX_SOCKETS_PER_USER", 10)
 
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
