@@ -24,12 +24,11 @@ import threading
 import uvicorn
 from channels.layers import get_channel_layer
 
-from realtime.process import CLEANUP_TIMEOUT_SECONDS, socket_server_shutdown
-
 # The ASGI application, as an import string: uvicorn imports it once Django's settings are set.
 APPLICATION = "api.config.asgi:application"
 GRACEFUL_SECONDS = 3
 SHUTDOWN_DEADLINE_SECONDS = 8.0
+CHANNEL_LAYER_CLOSE_SECONDS = 1.0
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +43,12 @@ class SocketServer(uvicorn.Server):
 
     async def shutdown(self, sockets=None) -> None:
         await super().shutdown(sockets)
+        # Imported here: it reads models, and uvicorn sets Django up only as it loads the app.
+        from realtime.process import socket_server_shutdown
+
         await socket_server_shutdown()
         try:
-            async with asyncio.timeout(CLEANUP_TIMEOUT_SECONDS):
+            async with asyncio.timeout(CHANNEL_LAYER_CLOSE_SECONDS):
                 await get_channel_layer().close_pools()
         except Exception:  # exiting anyway: the connections die with the process
             logger.warning("Channel layer connections not closed cleanly")

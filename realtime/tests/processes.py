@@ -1,12 +1,13 @@
-"""Real processes for end-to-end tests: the ASGI server (uvicorn, as the Procfile's `ws`
-process runs it) and the WSGI server (gunicorn, as the Procfile's `web` process runs it)
-against the test database and Redis, and a WebSocket client (`websockets`) that records
-everything it receives on a thread of its own."""
+"""Real processes for end-to-end tests: the socket server (the Procfile's `ws` command, which
+also serves HTTP) against the test database and Redis, a private redis-server, and a
+WebSocket client (`websockets`) that records everything it receives on a thread of its own."""
 
 import contextlib
 import json
 import os
 import random
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -36,39 +37,105 @@ def port_free_in(first: int, last: int) -> int:
     raise RuntimeError(f"no free port in {first}-{last}")
 
 
+def port_free() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def procfile_command(name: str) -> str:
+    """The command of the Procfile's process `name`, as a process manager runs it."""
+    for line in (BASE_DIR / "Procfile").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return line.split(":", 1)[1].strip()
+    raise LookupError(name)
+
+
+def group_gone(pgid: int) -> bool:
+    """True when no process of the process group `pgid` is left."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+class RedisServer:
+    """A private redis-server on a free port, with its files in `directory`; `stop()` and
+    `start()` again keep the port. Only this process is ever signalled."""
+
+    def __init__(self, *, directory: Path) -> None:
+        self.port = port_free()
+        self.directory = directory
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "RedisServer":
+        self.directory.mkdir(parents=True, exist_ok=True)
+        command = [
+            shutil.which("redis-server") or "redis-server",
+            "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--dir", str(self.directory), "--logfile", str(self.directory / "redis.log"),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, start_new_session=True)  # noqa: S603
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # in case it was frozen
+            self.process.terminate()
+            self.process.wait(timeout=TIMEOUT)
+
+    def freeze(self) -> None:
+        """Redis stops answering, but its connections stay open."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+
 class AsgiServer:
-    def __init__(self, *, log: Path) -> None:
+    """The Procfile's `ws` process: the ASGI application under `python -m realtime.serve`."""
+
+    def __init__(self, *, log: Path, redis_url: str | None = None) -> None:
         self.port = port_free_in(8100, 8199)
         self.log = log
+        self.redis_url = redis_url or settings.REDIS_URL
         self.process: subprocess.Popen | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _command(self) -> list[str]:
-        return [
-            sys.executable, "-m", "uvicorn", "api.config.asgi:application",
-            "--host", "127.0.0.1", "--port", str(self.port), "--lifespan", "off",
-        ]  # fmt: skip
-
-    def _env(self) -> dict[str, str]:
-        # Django runs each HTTP request's sync code on a thread of its own under ASGI.
-        return {"CONN_MAX_AGE": "0"}
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/notifications/"
 
     def start(self) -> "AsgiServer":
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "api.config.settings.test",
             "DATABASE_URL": _database_url(),
-            "REDIS_URL": settings.REDIS_URL,
+            "REDIS_URL": self.redis_url,
             "PORT": str(self.port),
             "WS_PORT": str(self.port),
-            **self._env(),
+            # Django runs each HTTP request's sync code on a thread of its own under ASGI.
+            "CONN_MAX_AGE": "0",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         }
-        command = self._command()
+        command = ["bash", "-c", f"exec {procfile_command('ws')}"]
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(  # noqa: S603 - our interpreter, our arguments
+            self.process = subprocess.Popen(  # noqa: S603 - the Procfile's own command
                 command, cwd=BASE_DIR, env=env, stdout=out, stderr=out, start_new_session=True
             )
         deadline = time.monotonic() + TIMEOUT
@@ -79,7 +146,7 @@ class AsgiServer:
             except OSError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{command[2]} did not start:\n{self.log.read_text()}")
+                raise RuntimeError(f"the socket server did not start:\n{self.log.read_text()}")
             time.sleep(0.1)
 
     def stop(self) -> None:
@@ -88,15 +155,14 @@ class AsgiServer:
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
 
-    def call(self, method: str, path: str, body=None, token: str | None = None, headers=None):
-        status, _, answer = self.request(method, path, body, token, headers)
-        return status, answer
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
-    def request(self, method: str, path: str, body=None, token: str | None = None, headers=None):
-        """`call`, with the response headers: (status, headers, JSON body)."""
+    def call(self, method: str, path: str, body=None, token: str | None = None, headers=None):
         request = urllib.request.Request(  # noqa: S310 - a local http URL we built
             self.base_url + path,
             method=method,
@@ -109,26 +175,9 @@ class AsgiServer:
         )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-                return response.status, response.headers, json.loads(response.read() or b"{}")
+                return response.status, json.loads(response.read() or b"{}")
         except urllib.error.HTTPError as error:
-            return error.code, error.headers, json.loads(error.read() or b"{}")
-
-
-class WsgiServer(AsgiServer):
-    """The REST API under gunicorn's sync workers, as the Procfile's `web` process serves it."""
-
-    def __init__(self, *, log: Path, workers: int = 2) -> None:
-        super().__init__(log=log)
-        self.workers = workers
-
-    def _command(self) -> list[str]:
-        return [
-            sys.executable, "-m", "gunicorn", "api.config.wsgi",
-            "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-        ]  # fmt: skip
-
-    def _env(self) -> dict[str, str]:
-        return {}
+            return error.code, json.loads(error.read() or b"{}")
 
 
 class Watcher:
@@ -139,6 +188,7 @@ class Watcher:
         self.socket = self._stack.enter_context(connect(url, open_timeout=TIMEOUT, close_timeout=5))
         self.messages: list[dict[str, Any]] = []
         self.closed = False
+        self.close_code: int | None = None
         self._changed = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -152,6 +202,7 @@ class Watcher:
             pass
         with self._changed:
             self.closed = True
+            self.close_code = self.socket.close_code
             self._changed.notify_all()
 
     def wait_for(self, count: int, timeout: float = TIMEOUT) -> list[dict[str, Any]]:
@@ -163,9 +214,18 @@ class Watcher:
                 raise AssertionError(f"{len(self.messages)} of {count} messages: {self.messages}")
             return list(self.messages)
 
-    def sync(self, timeout: float = TIMEOUT) -> int:
+    def sync(self, at_least: int = 0, timeout: float = TIMEOUT) -> int:
         """Pings and waits for the pong; returns its seq. After it, every stored event up to
-        that seq has been received."""
+        that seq has been received. A pong answers from the server's view of the latest seq,
+        up to a second old: with `at_least`, pings again each second until the pong says so."""
+        deadline = time.monotonic() + timeout
+        while True:
+            seq = self._ping(max(0.0, deadline - time.monotonic()))
+            if seq >= at_least or time.monotonic() > deadline:
+                return seq
+            time.sleep(1)
+
+    def _ping(self, timeout: float) -> int:
         pongs = sum(m["type"] == "pong" for m in self.messages)
         self.socket.send(json.dumps({"type": "ping"}))
         with self._changed:
@@ -175,6 +235,14 @@ class Watcher:
             ):
                 raise AssertionError("no pong")
             return [m for m in self.messages if m["type"] == "pong"][-1]["seq"]
+
+    def wait_closed(self, timeout: float = TIMEOUT) -> int | None:
+        """Waits until the server closed the socket; returns the close code (None when the
+        connection dropped without a close frame)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: self.closed, timeout):
+                raise AssertionError(f"still open after {timeout} s")
+            return self.close_code
 
     def events(self) -> list[dict[str, Any]]:
         """The messages received, without hello and pongs."""
