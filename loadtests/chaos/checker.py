@@ -352,11 +352,13 @@ def backpressure(history: History, ledger: Ledger) -> Verdict:
         if attempt.endpoint != TRANSFER or attempt.status != 202:
             continue
         verdict.checked += 1
-        seen = attempt.sent - BACKPRESSURE_SLACK
-        if ages.pending(created_before=seen - age, at=seen):
+        # A transfer already too old BACKPRESSURE_SLACK before the request and still
+        # PENDING when it was sent: every view of the backlog since then showed it.
+        too_old = attempt.sent - BACKPRESSURE_SLACK - age
+        if ages.pending(created_before=too_old, at=attempt.sent):
             verdict.violation(
                 f"{attempt.sender} key {attempt.key} accepted at {attempt.sent:.3f} while a "
-                f"transfer created before {seen - age:.3f} was still PENDING at {seen:.3f}"
+                f"transfer created before {too_old:.3f} was still PENDING"
             )
     return verdict
 
@@ -375,52 +377,56 @@ def sender_order(history: History, ledger: Ledger) -> Verdict:
             first_answer = min(a.answered for a in accepted if a.answered is not None)
             by_sender[sender].append((attempts[0].sent, first_answer, row))
     for sender, transfers in by_sender.items():
-        # For each B, every A answered before B's first send must precede it; comparing B
-        # with the latest-accepted such A (by accept order) and the latest settled one
-        # covers them all.
+        # For each B, every A answered before B's first send must precede it: comparing B
+        # with the latest-accepted, the latest-settled and the latest-booked such A, and
+        # with one still PENDING, covers them all. B itself PENDING breaks no order (it is
+        # accepted_settled_once's violation).
         transfers.sort(key=lambda t: t[0])  # by B's first send
         answered = sorted(transfers, key=lambda t: t[1])
         i = 0
         max_order: StoredTransfer | None = None
         max_settled: StoredTransfer | None = None
         max_entry: StoredTransfer | None = None
+        unsettled: StoredTransfer | None = None
         for sent, _, b in transfers:
             while i < len(answered) and answered[i][1] < sent:
                 a = answered[i][2]
                 if max_order is None or a.accept_order > max_order.accept_order:
                     max_order = a
-                if a.settled_at is not None and (
-                    max_settled is None or a.settled_at > (max_settled.settled_at or 0)
-                ):
+                if a.settled_at is None:
+                    unsettled = unsettled or a
+                elif max_settled is None or a.settled_at > max_settled.settled_at:
                     max_settled = a
                 if a.sender_entry is not None and (
-                    max_entry is None or a.sender_entry > (max_entry.sender_entry or 0)
+                    max_entry is None or a.sender_entry > max_entry.sender_entry
                 ):
                     max_entry = a
                 i += 1
             if max_order is None:
                 continue
             verdict.checked += 1
+            earlier = f"{sender}: answered before {b.uuid} was sent,"
             if max_order.accept_order >= b.accept_order:
                 verdict.violation(
-                    f"{sender}: {max_order.uuid} answered before {b.uuid} was sent, but accepted "
-                    f"after it ({max_order.accept_order} >= {b.accept_order})"
+                    f"{earlier} {max_order.uuid} was accepted after it "
+                    f"({max_order.accept_order} >= {b.accept_order})"
                 )
-            elif max_settled is not None and (
-                b.settled_at is None or max_settled.settled_at > b.settled_at
+            elif b.settled_at is not None and unsettled is not None:
+                verdict.violation(f"{earlier} {unsettled.uuid} is PENDING, but it settled")
+            elif (
+                b.settled_at is not None
+                and max_settled is not None
+                and (max_settled.settled_at > b.settled_at)
             ):
-                verdict.violation(
-                    f"{sender}: {max_settled.uuid} answered before {b.uuid} was sent, but "
-                    f"settled after it"
-                )
+                verdict.violation(f"{earlier} {max_settled.uuid} settled after it")
             elif (
                 max_entry is not None
                 and b.sender_entry is not None
                 and max_entry.sender_entry > b.sender_entry
             ):
                 verdict.violation(
-                    f"{sender}: {max_entry.uuid} answered before {b.uuid} was sent, but booked "
-                    f"after it (ledger entry {max_entry.sender_entry} > {b.sender_entry})"
+                    f"{earlier} {max_entry.uuid} was booked after it (ledger entry "
+                    f"{max_entry.sender_entry} > {b.sender_entry})"
                 )
     return verdict
 

@@ -104,9 +104,9 @@ SHORT = Profile(
     sockets=20,
     faults=SHORT_FAULTS,
     warmup=3,
-    gap=12,
+    gap=11,
     jitter=2,
-    tail=14,
+    tail=12,
     quiet=15,
 )
 

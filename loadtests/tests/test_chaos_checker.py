@@ -280,6 +280,26 @@ def test_a_later_transfer_settled_first_fails():
     assert failed(history, ledger) == {"sender_order"}
 
 
+def test_a_later_transfer_settled_while_an_earlier_one_is_pending_fails():
+    history, ledger = clean()
+    ledger.transfers = with_row(
+        ledger, "k1", status="PENDING", settled_at=None, entries=0, sender_entry=None,
+        final_events={},
+    )  # fmt: skip
+    verdicts = {v.name: v for v in check(history, ledger)}
+    assert not verdicts["sender_order"].passed
+    assert "is PENDING, but it settled" in verdicts["sender_order"].violations[0]
+
+
+def test_a_later_transfer_left_pending_breaks_no_order():
+    history, ledger = clean()
+    ledger.transfers = with_row(
+        ledger, "k4", status="PENDING", settled_at=None, entries=0, sender_entry=None,
+        final_events={},
+    )  # fmt: skip
+    assert failed(history, ledger) == {"accepted_settled_once"}
+
+
 def test_a_later_transfer_booked_first_fails():
     history, ledger = clean()
     ledger.transfers = with_row(ledger, "k1", sender_entry=50)
