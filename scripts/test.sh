@@ -81,7 +81,12 @@ if [[ "${CHAOS_SMOKE:-1}" != 0 ]]; then
     sed -n '/^## Figures against targets/,/^## Phases/p' "$chaos_report" 2>/dev/null \
         | grep '^|' || true
     if [[ $chaos -ne 0 ]]; then
-        tail -40 "$chaos_log"
+        if [[ -f "$chaos_report" ]]; then
+            sed -n '/^## Phases/,$p' "$chaos_report"
+            grep '^FAILED' "$chaos_log" || true
+        else
+            tail -40 "$chaos_log"
+        fi
         printf '\033[31mThe fault smoke failed (log: %s)\033[0m\n' "$chaos_log" >&2
     fi
 fi
