@@ -59,6 +59,9 @@ class SocketServer:
         self._closed: list[tuple[str, str]] = []
         self._tasks: list[asyncio.Task] = []
         self._redis_ok_at = time.monotonic()
+        # Set once the sockets were told to close for a Redis outage; cleared when Redis
+        # answers again, so that an outage closes them once, not once per failing socket.
+        self._redis_lost = False
 
     # Sockets ----------------------------------------------------------------------------------
 
@@ -73,9 +76,9 @@ class SocketServer:
                 server_id=self.server_id,
                 limit=settings.MAX_SOCKETS_PER_USER,
             )
+        self._redis_answered()
         if added:
             self._sockets.add(socket)
-            self._redis_ok_at = time.monotonic()
             self._run()
         return added
 
@@ -158,11 +161,18 @@ class SocketServer:
                 if time.monotonic() - self._redis_ok_at >= registry.SERVER_TTL_SECONDS / 2:
                     self.redis_lost(error)
             else:
-                self._redis_ok_at = time.monotonic()
+                self._redis_answered()
+
+    def _redis_answered(self) -> None:
+        self._redis_ok_at = time.monotonic()
+        self._redis_lost = False
 
     def redis_lost(self, error: BaseException) -> None:
         """Closes every socket 1012: Redis is out (the channel layer failed, or the heartbeat
         for too long), so live messages no longer arrive and the sockets may stop counting."""
+        if self._redis_lost:
+            return
+        self._redis_lost = True
         logger.warning(
             "Redis unreachable (%s): closing %d sockets 1012",
             type(error).__name__,

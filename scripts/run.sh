@@ -123,4 +123,17 @@ BANNER
 
 print_banner_when_up &
 say "Starting web, ws, worker and beat"
-honcho start --env /dev/null web ws worker beat
+# honcho runs in the background so that a SIGTERM or SIGHUP to this script (not only Ctrl-C,
+# which reaches every process in the terminal's group) is passed on: honcho then stops each
+# process with SIGTERM (SIGKILL after 5 s) instead of being orphaned with all of them. The
+# socket server stops within 10 s on its own (see docs/socket-protocol.md).
+honcho start --env /dev/null web ws worker beat &
+honcho_pid=$!
+trap 'kill -TERM "$honcho_pid" 2>/dev/null || true' INT TERM HUP
+status=0
+wait "$honcho_pid" || status=$?
+# A trapped signal ends the first wait early; this one waits for honcho to finish stopping.
+if kill -0 "$honcho_pid" 2>/dev/null; then
+    wait "$honcho_pid" || status=$?
+fi
+exit "$status"

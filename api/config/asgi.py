@@ -2,8 +2,9 @@
 authentication to the realtime routes.
 
 The Procfile serves REST with gunicorn (WSGI) on PORT and runs this application under
-uvicorn on WS_PORT for the sockets; it serves HTTP too, so one ASGI server could serve
-everything (more slowly: see the README's realtime section).
+uvicorn on WS_PORT for the sockets (`python -m realtime.serve`, which bounds its shutdown); it
+serves HTTP too, so one ASGI server could serve everything (more slowly: see the README's
+realtime section).
 """
 
 import os

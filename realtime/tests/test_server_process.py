@@ -146,6 +146,9 @@ def test_redis_lost_under_open_sockets_closes_them_1012_and_sigterm_still_stops_
     for socket in after:
         assert socket.wait_closed() == 1012
     assert group_gone(server.process.pid)
+    log = server.log.read_text()
+    assert '"WebSocket /ws/notifications/" [accepted]' in log
+    assert "ticket=" not in log  # tickets are never logged
 
 
 def test_sigterm_while_redis_is_frozen_still_stops_within_10_s(servers, private_redis, make_wallet):

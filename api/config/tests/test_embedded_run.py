@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 from websockets.sync.client import connect
@@ -93,7 +94,31 @@ def embedded_stack(tmp_path):
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def test_make_run_on_sqlite_settles_payments_and_stops_cleanly(embedded_stack, tmp_path):
+def processes_of_run(run_dir) -> list[str]:
+    """The command lines of running processes started by the run using `run_dir` (each has
+    VAULTPAY_RUN_DIR=<run_dir> in its environment: run.sh exports it)."""
+    marker = f"VAULTPAY_RUN_DIR={run_dir}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if marker in (proc / "environ").read_bytes().split(b"\0"):
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+def stop(process: subprocess.Popen, how: str) -> None:
+    if how == "ctrl-c":
+        os.killpg(process.pid, signal.SIGINT)  # the terminal signals its whole group
+    else:
+        process.send_signal(signal.SIGTERM)  # a process manager stops run.sh alone
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_make_run_on_sqlite_settles_payments_and_stops_cleanly(embedded_stack, tmp_path, how):
     http, env, process = embedded_stack
     closing = contextlib.ExitStack()
     status, login = http.call(
@@ -150,9 +175,10 @@ def test_make_run_on_sqlite_settles_payments_and_stops_cleanly(embedded_stack, t
     updates = ours(told)
     assert [(t["id"], t["status"]) for t in updates] == [(id_, "SUCCESS") for id_ in accepted]
 
-    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C
+    stop(process, how)
     process.wait(timeout=60)
     assert not (tmp_path / "redis" / "port").exists()  # the private Redis was shut down
+    assert processes_of_run(tmp_path) == []  # web, ws, worker, beat and Redis all stopped
 
     audit = subprocess.run(
         [sys.executable, "manage.py", "ledger_audit"],
