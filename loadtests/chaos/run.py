@@ -33,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from loadtests.chaos import checker
 from loadtests.chaos.faults import Faults
@@ -50,7 +50,7 @@ from loadtests.provision import provision
 from loadtests.report import Figure, Report, machine
 from loadtests.servers import PrivateServers
 from loadtests.shapes import RampThenConstant
-from loadtests.sockets import Socket, SocketTally, open_all
+from loadtests.sockets import Socket, SocketTally
 from loadtests.stack import ROOT, Stack
 
 RECOVERY_LIMIT = 30.0
@@ -71,6 +71,7 @@ SETTINGS = {
 # service_unavailable; a 503 overloaded is final (its key must then not exist).
 RETRIES = Retries(attempts=1_000_000, codes=frozenset({"service_unavailable"}), max_wait=5.0)
 SYNC_TIMEOUT = 30.0  # each socket's final ping
+OPEN_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,7 @@ class ChaosRun:
             history=history,
         ) as driver:
             sockets = [Socket(driver, w, tally=sockets_tally) for w in population.sockets]
-            await open_all(sockets)
+            await self.open_sockets(sockets)
             self.say(
                 f"{len(sockets)} sockets open; load: {shape}, mix {SHARES}, {profile.users} users"
             )
@@ -287,6 +288,30 @@ class ChaosRun:
             await self.quiet(sockets)
             watching.cancel()
         return tally, sockets_tally
+
+    async def open_sockets(self, sockets: list[Socket]) -> None:
+        """Opens every socket before the load, each tried up to OPEN_ATTEMPTS times a second
+        apart (as a client would); a failed first attempt is noted in the report."""
+        failures: Counter = Counter()
+        gate = asyncio.Semaphore(25)
+
+        async def one(socket: Socket) -> None:
+            for attempt in range(1, OPEN_ATTEMPTS + 1):
+                try:
+                    async with gate:
+                        await socket.open()
+                    return
+                except (OSError, TimeoutError, InvalidHandshake, RuntimeError) as exc:
+                    failures[f"{type(exc).__name__}: {exc}"[:120]] += 1
+                    if attempt == OPEN_ATTEMPTS:
+                        raise
+                    await asyncio.sleep(1.0)
+
+        try:
+            await asyncio.gather(*(one(s) for s in sockets))
+        finally:
+            if failures:
+                self.notes.append(f"opening the sockets before the load failed: {dict(failures)}")
 
     async def inject(self, faults: Faults) -> None:
         for step in self.schedule.steps:
