@@ -34,3 +34,36 @@ class StatelessJwtScheme(SimpleJWTScheme):
     target_class = "api.core.authentication.CachedJwtStatelessAuthentication"
     name = "jwtClaimsAuth"
     priority = 1  # over drf-spectacular's own extension for this class
+
+
+RETRY_AFTER_HEADER = {
+    "schema": {"type": "integer"},
+    "description": "Seconds to wait before retrying.",
+}
+SERVICE_UNAVAILABLE_DESCRIPTION = (
+    "`service_unavailable`: PostgreSQL, or Redis for what cannot work without it (the "
+    "WebSocket ticket), is unreachable; retry after `Retry-After` seconds (README "
+    '"Faults and overload").'
+)
+
+
+def service_unavailable_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every operation but /healthz may answer 503 in
+    the error envelope (an outage), and every 503 carries Retry-After."""
+    for path, operations in result["paths"].items():
+        if path == "/healthz":
+            continue
+        for operation in operations.values():
+            unavailable = operation["responses"].setdefault(
+                "503",
+                {
+                    "description": SERVICE_UNAVAILABLE_DESCRIPTION,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/ErrorEnvelope"}
+                        }
+                    },
+                },
+            )
+            unavailable.setdefault("headers", {})["Retry-After"] = RETRY_AFTER_HEADER
+    return result

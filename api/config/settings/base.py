@@ -208,6 +208,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.core.schema.service_unavailable_responses",
+    ],
 }
 
 WELCOME_CREDIT_PAISE = setting_paise("WELCOME_CREDIT", env.get("WELCOME_CREDIT", "1000.00"))

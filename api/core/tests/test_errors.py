@@ -271,5 +271,5 @@ def test_an_unreachable_or_frozen_redis_is_a_503_with_retry_after_at_once(
     started = time.monotonic()
     response = crash_client.get(path)
 
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 0.75  # one 250 ms timeout, and margin
     assert_service_unavailable(response)

@@ -31,6 +31,21 @@ def test_schema_is_an_openapi_3_document(client):
     }
 
 
+def test_every_endpoint_but_healthz_documents_its_503_with_retry_after(client):
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            unavailable = operation["responses"].get("503")
+            if path == "/healthz":
+                assert unavailable is None
+                continue
+            assert unavailable, (method, path)
+            assert "Retry-After" in unavailable["headers"], (method, path)
+    for path in ("/api/wallet/transfer/", "/api/wallet/deposits/"):
+        assert "`overloaded`" in schema["paths"][path]["post"]["responses"]["503"]["description"]
+
+
 def test_schema_is_also_served_as_json(client):
     response = client.get("/api/schema/?format=json")
 

@@ -62,7 +62,7 @@ def test_window_count_counts_in_the_process_when_redis_is_down_or_frozen(private
     peek = window_count(key=key, window_seconds=3600, increment=False)
 
     assert counts == [1, 2, 3] and peek == 3
-    assert time.monotonic() - started < 0.5  # one 250 ms timeout at most, then fail fast
+    assert time.monotonic() - started < 0.75  # one 250 ms timeout at most, then fail fast
 
 
 def test_window_count_in_the_process_is_thread_safe(private_redis, key):

@@ -54,6 +54,13 @@ ACCEPT_RESPONSES = {
         ErrorEnvelopeSerializer,
         description="`idempotency_key_reused`: the key was used for another request.",
     ),
+    503: OpenApiResponse(
+        ErrorEnvelopeSerializer,
+        description="`overloaded`: settlement is behind (more than `MAX_PENDING` transfers "
+        "PENDING, or the oldest older than `MAX_PENDING_AGE` seconds); or "
+        "`service_unavailable`: the database is unreachable. Nothing stored, the key stays "
+        "unused; retry after `Retry-After` seconds. A known key replays even then.",
+    ),
 }
 
 

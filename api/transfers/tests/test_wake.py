@@ -52,7 +52,7 @@ def test_a_wake_up_the_broker_cannot_take_returns_at_once_and_clears_its_flag(
 
     seconds = timed_wake()
 
-    assert seconds < 0.5  # one 250 ms timeout at most
+    assert seconds < 0.75  # one 250 ms timeout at most, and margin
     assert not redis.Redis.from_url(private_redis.url).exists(FLAG)
 
 
@@ -60,7 +60,7 @@ def test_a_wake_up_the_broker_cannot_take_returns_at_once_and_clears_its_flag(
 def test_a_wake_up_without_redis_returns_at_once(private_redis, broker, fault):
     getattr(private_redis, fault)()
 
-    assert timed_wake() < 0.5
+    assert timed_wake() < 0.75
     assert redis.Redis.from_url(broker.url).llen(BROKER_QUEUE) == 0
 
 
