@@ -191,7 +191,7 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             return
         # Joined before reading the database; `_leave` leaves it again.
         self.groups = [user_group(self.user_id)]
-        async with asyncio.timeout(REDIS_TIMEOUT_SECONDS * 4):
+        async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
             await self.channel_layer.group_add(self.groups[0], self.channel_name)
         opening = await stream.read(stream.stream_open, user_id=self.user_id, after_seq=after_seq)
         if opening.close is not None:
