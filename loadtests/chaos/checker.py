@@ -27,7 +27,8 @@ The promises (README, "make chaos"):
 - overloaded_not_stored: a key whose last answer was 503 `overloaded` does not exist;
 - backpressure: no new transfer is accepted (202) while a PENDING transfer is older than
   the stack's MAX_PENDING_AGE (with `BACKPRESSURE_SLACK` seconds for each process's view of
-  the backlog, refreshed at most once a second);
+  the backlog, refreshed at most once a second; not judged when PostgreSQL was down within
+  that slack, since no process could read the backlog then);
 - sender_order: when A's 202 (or 200) reached its sender before B was first sent by the same
   sender, A was accepted first, settled no later, and (both SUCCESS) booked first;
 - ledger_audit: `manage.py ledger_audit` clean;
@@ -117,6 +118,7 @@ class Verdict:
     checked: int = 0
     violations: list[str] = field(default_factory=list)
     count: int = 0
+    note: str = ""  # what was not judged, and why
 
     @property
     def passed(self) -> bool:
@@ -128,9 +130,10 @@ class Verdict:
             self.violations.append(text)
 
     def line(self) -> str:
+        note = f"; {self.note}" if self.note else ""
         if self.passed:
-            return f"PASS ({self.checked:,} checked)"
-        return f"FAIL: {self.count:,} of {self.checked:,}; e.g. " + "; ".join(self.violations)
+            return f"PASS ({self.checked:,} checked{note})"
+        return f"FAIL: {self.count:,} of {self.checked:,}{note}; e.g. " + "; ".join(self.violations)
 
 
 @dataclass
@@ -348,8 +351,14 @@ def backpressure(history: History, ledger: Ledger) -> Verdict:
     if age is None:
         return verdict
     ages = PendingAges((t.created_at, t.settled_at) for t in ledger.transfers)
+    database_down = [f for f in history.faults if ANY in f.unavailable]
+    unjudged = 0
     for attempt in history.attempts:
         if attempt.endpoint != TRANSFER or attempt.status != 202:
+            continue
+        since = attempt.sent - BACKPRESSURE_SLACK
+        if any(f.start <= attempt.sent and since <= f.end for f in database_down):
+            unjudged += 1
             continue
         verdict.checked += 1
         # A transfer already too old BACKPRESSURE_SLACK before the request and still
@@ -360,6 +369,8 @@ def backpressure(history: History, ledger: Ledger) -> Verdict:
                 f"{attempt.sender} key {attempt.key} accepted at {attempt.sent:.3f} while a "
                 f"transfer created before {too_old:.3f} was still PENDING"
             )
+    if unjudged:
+        verdict.note = f"{unjudged:,} sent within {BACKPRESSURE_SLACK:g} s of a PostgreSQL outage"
     return verdict
 
 

@@ -259,6 +259,15 @@ def test_a_transfer_accepted_while_the_backlog_was_young_passes():
     assert "backpressure" not in failed(history, ledger)
 
 
+def test_backpressure_is_not_judged_right_after_a_postgresql_outage():
+    history, ledger = clean()
+    history.faults.append(FaultWindow("postgres stopped", 100.0, 108.5, frozenset({"*"})))
+    accepted_from_b_at(history, ledger, 110.0)  # 1.5 s after PostgreSQL came back
+    verdicts = {v.name: v for v in check(history, ledger)}
+    assert verdicts["backpressure"].passed
+    assert "1 sent within 2 s of a PostgreSQL outage" in verdicts["backpressure"].line()
+
+
 def test_overloaded_without_a_backlog_fails():
     history, ledger = clean()
     ledger.transfers = with_row(ledger, "k4", settled_at=104.0)  # nothing PENDING at 110 s
