@@ -4,6 +4,7 @@ import functools
 import os
 
 from celery import Celery, signals
+from celery.worker.consumer import Consumer
 from django.db import close_old_connections
 from kombu.exceptions import OperationalError
 from kombu.pools import ProducerPool
@@ -20,6 +21,26 @@ REQUEST_PUBLISH_TIMEOUT_SECONDS = 0.25
 # What a publish raises when the broker is down or frozen (kombu re-raises the transport's
 # connection errors as its own OperationalError).
 BROKER_UNAVAILABLE_ERRORS = (OperationalError,)
+
+
+# A worker that lost the broker tries again every few seconds however long the outage lasts
+# (kombu's default waits 2 s more before each attempt, up to 30 s), so settlement resumes
+# within this plus the sweep's interval once Redis is back.
+BROKER_RECONNECT_MAX_SECONDS = 2
+
+
+class QuickReconnectConsumer(Consumer):
+    """Celery's consumer, reconnecting to the broker at most BROKER_RECONNECT_MAX_SECONDS
+    apart (settings: CELERY_WORKER_CONSUMER)."""
+
+    def ensure_connected(self, conn):
+        conn.ensure_connection = functools.partial(
+            conn.ensure_connection,
+            interval_start=1,
+            interval_step=1,
+            interval_max=BROKER_RECONNECT_MAX_SECONDS,
+        )
+        return super().ensure_connected(conn)
 
 
 @signals.task_prerun.connect

@@ -297,8 +297,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Workers reconnect after a Redis outage however long it lasts (Celery's default gives up
-# after 100 attempts); kombu waits 2 s more before each attempt, at most 30 s.
+# after 100 attempts), trying every 2 s at most (api/config/celery.py).
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CONSUMER = "api.config.celery:QuickReconnectConsumer"
 
 LOGGING = {
     "version": 1,
