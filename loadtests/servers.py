@@ -19,15 +19,10 @@ import subprocess
 import time
 from pathlib import Path
 
-HOST = "127.0.0.1"
+from loadtests.stack import HOST, free_port
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_USER = "postgres"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def _alive(pid: int) -> bool:

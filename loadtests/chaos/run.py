@@ -28,7 +28,6 @@ import contextlib
 import dataclasses
 import random
 import secrets
-import signal
 import sys
 import time
 from collections import Counter
@@ -53,7 +52,7 @@ from loadtests.report import Figure, Report, machine
 from loadtests.servers import PrivateServers
 from loadtests.shapes import RampThenConstant
 from loadtests.sockets import Socket, SocketTally
-from loadtests.stack import ROOT, Stack
+from loadtests.stack import ROOT, Stack, time_limit
 
 RECOVERY_LIMIT = 30.0
 SUSTAINED_RATE = 150  # transfers/s held for 10 minutes on this machine (loadtests/README.md)
@@ -529,15 +528,5 @@ def main(argv=None) -> int:
     options = parse_args(argv)
     options.run_dir.mkdir(parents=True, exist_ok=True)
     chaos = ChaosRun(options)
-    limit = options.time_limit or int(chaos.duration + 600)
-
-    def abort(signum, _frame):
-        raise SystemExit(f"stopped by signal {signal.Signals(signum).name} (limit {limit}s)")
-
-    signal.signal(signal.SIGTERM, abort)
-    signal.signal(signal.SIGALRM, abort)
-    signal.alarm(limit)
-    try:
+    with time_limit(options.time_limit or int(chaos.duration + 600)):
         return chaos.main()
-    finally:
-        signal.alarm(0)
