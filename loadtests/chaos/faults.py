@@ -12,32 +12,28 @@ import os
 import random
 import signal
 import time
-from pathlib import Path
 
 from loadtests.chaos.checker import ANY, TICKET, FaultWindow
+from loadtests.cpu import processes
 from loadtests.servers import PrivateServers
 from loadtests.stack import Stack
 
 OUTAGE = 10.0  # seconds a stopped or frozen server stays down
 POSTGRES_DOWN = frozenset({ANY})  # every endpoint needs the database
 REDIS_DOWN = frozenset({TICKET})  # the rest answers from PostgreSQL
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return -1
-    return int(fields[11]) + int(fields[12])
+def _cpu_ticks(pids: list[int]) -> dict[int, int]:
+    return {pid: ticks for pid, _, _, ticks in processes() if pid in pids}
 
 
 def busiest(pids: list[int], sample: float = 0.3) -> int:
     """The PID that used the most CPU over `sample` seconds: the pool child settling a batch
     right now (ties: the first)."""
-    before = {pid: _cpu_ticks(pid) for pid in pids}
+    before = _cpu_ticks(pids)
     time.sleep(sample)
-    return max(pids, key=lambda pid: _cpu_ticks(pid) - before[pid])
+    after = _cpu_ticks(pids)
+    return max(pids, key=lambda pid: after.get(pid, 0) - before.get(pid, 0))
 
 
 class Faults:
