@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint clean bench-pipeline bench-realtime loadtest
+.PHONY: run test install lint clean bench-pipeline bench-realtime loadtest chaos
 
 run: install  ## Set up what is missing and run API, worker and beat (Ctrl-C stops all)
 	@scripts/run.sh
@@ -24,15 +24,23 @@ bench-realtime: install  ## Benchmark realtime delivery (~5 min); writes loadtes
 
 # make loadtest SCENARIO=uniform RATE=50 DURATION=30 [USERS=1000 SOCKETS=5 NAME=...
 #   LOADTEST_PORT=8300 LOADTEST_URL=http://... LOADTEST_ARGS="..."]: starts PostgreSQL and
-#   Redis if down, then the stack; provisions, runs locust, audits (loadtests/README.md).
+#   Redis if down, then the stack; provisions, runs the open-loop load, audits
+#   (loadtests/README.md). SCENARIO may be a mix: uniform=6,replay=2,bad-input=1.
 SCENARIO ?= uniform
 RATE ?= 50
 DURATION ?= 30
-loadtest: install  ## One locust scenario end to end; writes loadtests/results/<scenario>.md
+loadtest: install  ## One load scenario end to end; writes loadtests/results/<scenario>.md
 	@scripts/loadtest.sh --scenario "$(SCENARIO)" --rate "$(RATE)" --duration "$(DURATION)" \
 		$(if $(USERS),--users "$(USERS)") $(if $(SOCKETS),--sockets "$(SOCKETS)") \
 		$(if $(NAME),--name "$(NAME)") $(if $(LOADTEST_PORT),--port "$(LOADTEST_PORT)") \
 		$(if $(LOADTEST_URL),--url "$(LOADTEST_URL)") $(LOADTEST_ARGS)
+
+# make chaos [SEED=n] [SHORT=1] [CHAOS_ARGS="..."]: its own PostgreSQL cluster and Redis on
+#   free ports, the stack on them, an open-loop load with sockets, one fault at a time on a
+#   seeded schedule (SEED=n replays it), then the history checker (loadtests/README.md).
+chaos: install  ## Faults under load, then the history checker (~9 min; SHORT=1 ~90 s); writes loadtests/results/chaos.md
+	@$(VENV)/bin/python -m loadtests.chaos $(if $(SEED),--seed "$(SEED)") $(if $(SHORT),--short) \
+		$(CHAOS_ARGS)
 
 install: $(STAMP)
 

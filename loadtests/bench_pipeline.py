@@ -2,12 +2,12 @@
 Redis and Celery workers, all on this machine's cores with the load generator.
 
 Phases, each printing its figures as it goes:
-  accept     workers stopped; per web server: a closed loop at capacity, then an open loop
-             at the target rate. The transfers accepted here are the uniform backlog.
+  accept     workers stopped: an open loop at the target rate, then a closed loop at
+             capacity. The transfers accepted here are the uniform backlog.
   uniform    workers started: time to settle that backlog (random pairs of all users).
-  hot-recv   workers stopped, every user pays one receiver, workers started: drain time.
+  hot-recv   workers stopped, the users pay one receiver, workers started: drain time.
   hot-send   the same for one sender paying many, sized so an exact count must succeed.
-  opposite   workers running: A->B and B->A at once, many clients each way, until settled.
+  opposite   workers running: A->B and B->A at once, many clients, until settled.
   replay     one key sent again and again: every answer must be the replay.
 Then `ledger_audit`, whose failure fails the run, and the report.
 
@@ -15,24 +15,21 @@ Run: .venv/bin/python -m loadtests.bench_pipeline --help
 """
 
 import argparse
-import asyncio
 import random
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
-import psycopg2
-import redis
-
-from loadtests import scenarios
-from loadtests.client import Client, Outcome
-from loadtests.cost import CostMeter
 from loadtests.cpu import CpuMeter
-from loadtests.harness import bench_run, ledger_audit_figure
-from loadtests.report import Figure, Report, machine, outcome_line
-from loadtests.stack import ROOT, ServerConfig, Stack
+from loadtests.data import Population, wallets_of
+from loadtests.driver import Answer, Driver, Tally
+from loadtests.provision import provision_funded
+from loadtests.report import Figure, Report, audit, benchmark, ms, outcome_line
+from loadtests.scenarios import HotReceiver, HotSender, Opposite, Scenario, Uniform
+from loadtests.shapes import RampThenConstant
+from loadtests.stack import ROOT, Stack, local_urls
 
-MAX_RATE = 3_000  # requests/s, far above what two cores serve
 TARGETS = {
     "accept_rate": 800,
     "accept_p99_ms": 50,
@@ -42,28 +39,19 @@ TARGETS = {
     "opposite": 300,
     "replay": 2_000,
 }
+BALANCE = "10000.00"
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add = parser.add_argument
     add("--users", type=int, default=10_000, help="uniform population (default 10,000)")
-    add("--backlog", type=int, default=20_000, help="uniform transfers, split among servers")
-    add(
-        "--servers",
-        default="uvicorn:1,gunicorn:4",
-        help="web servers to compare at accept, KIND:PROCESSES,...; the last one serves the "
-        "other phases (default uvicorn:1,gunicorn:4)",
-    )
+    add("--backlog", type=int, default=20_000, help="uniform transfers accepted in all")
+    add("--web-processes", type=int, default=4, help="web server processes (default 4)")
     add("--clients", type=int, default=32, help="closed-loop clients (default 32)")
-    add(
-        "--compare-seconds",
-        type=float,
-        default=10,
-        help="capacity run of each server but the last (default 10 s)",
-    )
     add("--paced-rate", type=float, default=800, help="open-loop accept rate (default 800/s)")
     add("--paced-seconds", type=float, default=5, help="open-loop duration (default 5 s)")
+    add("--workers", type=int, default=1, help="Celery workers (default 1)")
     add("--worker-concurrency", type=int, default=2, help="Celery prefork children")
     add("--partitions", type=int, default=16, help="SETTLEMENT_PARTITIONS")
     add("--batch-size", type=int, default=500, help="SETTLEMENT_BATCH_SIZE")
@@ -71,162 +59,132 @@ def parse_args() -> argparse.Namespace:
         "--throttle",
         default="5000/s",
         help="THROTTLE_TRANSFER; high enough that one sender is never throttled (hot sender, "
-        "replays); a one-second window keeps DRF's per-request history list short",
+        "replays)",
     )
     add("--hot-sender-count", type=int, default=3_000, help="transfers of the hot sender")
-    add("--pair-count", type=int, default=3_000, help="transfers each way, A<->B")
-    add("--pair-clients", type=int, default=40, help="clients each way, A<->B")
+    add("--pair-count", type=int, default=6_000, help="transfers A<->B, both ways together")
+    add("--pair-clients", type=int, default=80, help="clients A<->B")
     add("--replays", type=int, default=5_000, help="replays of one key")
     add("--database", default="vaultpay_bench", help="dropped and recreated")
     add("--redis-db", type=int, default=7, help="Redis database number, flushed")
     add("--time-limit", type=int, default=840, help="seconds before the run is aborted")
     add("--seed", type=int, default=2026)
     add("--out", type=Path, default=ROOT / "loadtests/results/pipeline.md")
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 class Bench:
     def __init__(self, options: argparse.Namespace, stack: Stack, report: Report) -> None:
-        self.options = options
-        self.stack = stack
-        self.report = report
+        self.options, self.stack, self.report = options, stack, report
         self.rng = random.Random(options.seed)  # noqa: S311 - reproducible load, not secrets
-        self.keys = scenarios.Keys()
-        self.servers = servers_of(options)
-        self.meter = CpuMeter(stack.sessions, options.database)
-        self.cost = CostMeter(stack)
-        self.measure()
-
-    def measure(self) -> None:
-        """Starts measuring the CPU of the next phase."""
+        self.meter = CpuMeter(stack)
         self.meter.start()
-        self.cost.start()
 
     def phase(self, name: str, line: str, requests: int = 0) -> None:
         """Reports a phase's figures with the share of the machine other processes took
-        meanwhile and, given the phase's number of requests (or transfers), the CPU each part
-        of the stack spent per request; then starts measuring the next phase."""
-        cost = f"; {self.cost.per_request(requests)}" if requests else ""
-        share = self.meter.foreign_share()
-        self.report.phase(name, f"{line}{cost}; other processes {share:.0%}")
-        self.measure()
+        meanwhile and, given its number of requests (or transfers), the CPU each part of the
+        stack spent per request; then starts measuring the next phase."""
+        use = self.meter.read()
+        cost = f"; {use.per_request(requests)}" if requests else ""
+        self.report.phase(name, f"{line}{cost}; other processes {use.others_share:.0%}")
+        self.meter.start()
 
-    def client(self) -> Client:
-        # Enough connections for the widest phase (both directions of A<->B).
-        connections = max(self.options.clients, 2 * self.options.pair_clients)
-        return Client(self.stack.base_url, connections=connections)
+    def driver(self, connections: int) -> Driver:
+        return Driver(self.stack.base_url, max_in_flight=connections, request_timeout=30)
+
+    def batch(self, scenario: Scenario, count: int) -> list:
+        return [scenario.next_request() for _ in range(count)]
 
     # Setup ----------------------------------------------------------------------------------
 
     def provision(self) -> None:
         started = time.monotonic()
-        self.users = scenarios.users_of(
-            self.stack.provision(prefix="u", users=self.options.users, balance="1000.00")
-        )
-        # The hot sender can afford exactly half of its 1.00 transfers.
-        self.hot_sender_expected = self.options.hot_sender_count // 2
-        self.hot_sender_user = scenarios.users_of(
-            self.stack.provision(prefix="hs", users=1, balance=f"{self.hot_sender_expected}.00")
-        )[0]
-        self.pair = scenarios.users_of(
-            self.stack.provision(prefix="ab", users=2, balance="100000.00")
-        )
+        options = self.options
+        users = provision_funded(self.stack, prefix="u", users=options.users, balance=BALANCE)
+        self.funded_units = options.hot_sender_count // 2  # the hot sender affords half
+        hot = provision_funded(self.stack, prefix="hs", users=1, balance=f"{self.funded_units}.00")
+        pair = wallets_of(provision_funded(self.stack, prefix="ab", users=2, balance=BALANCE))
+        self.population = Population(
+            password="", hot=wallets_of(hot)[0], a=pair[0], b=pair[1], sockets=[],
+            crowd=wallets_of(users), balance=BALANCE, issued_at=users["issued_at"],
+            access_lifetime=users["access_lifetime_seconds"],
+        )  # fmt: skip
         self.phase(
             "provision",
-            f"{len(self.users) + 3:,} users with wallets, funded and settled, tokens issued "
+            f"{options.users + 3:,} users with wallets, funded and settled, tokens issued "
             f"in {time.monotonic() - started:.1f}s",
         )
 
     # Phases ---------------------------------------------------------------------------------
 
     async def accept(self) -> None:
-        """Workers stopped. Each server takes the paced load, then runs at capacity: every
-        server but the last for --compare-seconds, the last until the uniform backlog holds
-        --backlog transfers."""
-        paced = int(self.options.paced_rate * self.options.paced_seconds)
-        accepted = 0
-        for config in self.servers:
-            last = config is self.servers[-1]
-            self.stack.web_start(config)
-            async with self.client() as client:
-                warm = [scenarios.balance(u) for u in self.users[:200]]
-                await client.closed_loop(warm, clients=self.options.clients)
-                self.measure()
-                steady = await client.open_loop(
-                    scenarios.uniform(self.users, paced, self.keys, self.rng),
-                    rate=self.options.paced_rate,
-                    max_in_flight=256,
-                )
-                self.phase(
-                    f"accept, {config}, paced",
-                    outcome_line(steady, offered=f"{self.options.paced_rate:.0f}/s open loop"),
-                    steady.ok,
-                )
-                accepted += steady.ok
-                # Without a count, more than any server here could take in the time allowed.
-                count = (
-                    self.options.backlog - accepted
-                    if last
-                    else int(self.options.compare_seconds * MAX_RATE)
-                )
-                capacity = await client.closed_loop(
-                    scenarios.uniform(self.users, count, self.keys, self.rng),
-                    clients=self.options.clients,
-                    seconds=None if last else self.options.compare_seconds,
-                )
-                self.phase(
-                    f"accept, {config}, capacity",
-                    outcome_line(capacity, offered=f"{self.options.clients} clients"),
-                    capacity.ok,
-                )
-                accepted += capacity.ok
-            self._accept_figures(config, capacity, steady)
-            if not last:
-                self.stack.web_stop()
-
-    def _accept_figures(self, config: ServerConfig, capacity: Outcome, steady: Outcome) -> None:
+        """Workers stopped: the paced load, then capacity until the backlog is complete."""
+        options = self.options
+        self.uniform = Uniform(self.population, self.rng)
+        async with self.driver(max(256, options.clients)) as driver:
+            shape = RampThenConstant(options.paced_rate, options.paced_seconds)
+            paced = await driver.open_loop(self.uniform.next_request, shape)
+            self.phase(
+                "accept, paced",
+                outcome_line(paced, offered=f"{options.paced_rate:.0f}/s open loop"),
+                paced.ok,
+            )
+            count = max(0, options.backlog - paced.ok)
+            capacity = await driver.closed_loop(
+                self.batch(self.uniform, count), clients=options.clients
+            )
+            self.phase(
+                "accept, capacity",
+                outcome_line(capacity, offered=f"{options.clients} clients"),
+                capacity.ok,
+            )
         rate, p99_ms = TARGETS["accept_rate"], TARGETS["accept_p99_ms"]
-        clean = not steady.errors and not steady.dropped
-        ms = {
-            "capacity p50": capacity.percentile(50) * 1000,
-            "capacity p99": capacity.percentile(99) * 1000,
-            "p50": steady.percentile(50) * 1000,
-            "p99": steady.percentile(99) * 1000,
-        }
+        p99 = paced.percentile(99) * 1000
         self.report.figure(
             Figure(
-                f"Accept, workers stopped, {config}",
-                f"capacity {capacity.rate:,.0f}/s (p50 {ms['capacity p50']:.1f} ms, "
-                f"p99 {ms['capacity p99']:.1f} ms); offered {self.options.paced_rate:.0f}/s "
-                f"for {self.options.paced_seconds:.0f}s: {steady.rate:,.0f}/s, "
-                f"p50 {ms['p50']:.1f} ms, p99 {ms['p99']:.1f} ms, "
-                f"errors {steady.error_text()}, dropped {steady.dropped}",
+                f"Accept, workers stopped, web {options.web_processes} processes",
+                f"capacity {capacity.rate:,.0f}/s (p50 {ms(capacity.percentile(50))}, p99 "
+                f"{ms(capacity.percentile(99))}); offered {options.paced_rate:.0f}/s for "
+                f"{options.paced_seconds:.0f}s: {paced.rate:,.0f}/s, p50 "
+                f"{ms(paced.percentile(50))}, p99 {p99:.1f} ms, errors {paced.error_text()}, "
+                f"dropped {paced.dropped}",
                 f">= {rate}/s with p99 <= {p99_ms} ms",
-                clean and steady.rate >= 0.98 * rate and ms["p99"] <= p99_ms,
+                not paced.errors() and not paced.dropped and paced.rate >= 0.98 * rate
+                and p99 <= p99_ms,
             )
-        )
+        )  # fmt: skip
 
-    async def drain(self, name: str, key_tag: str) -> float:
+    def drain(self, name: str, scenario: Scenario) -> tuple[float, dict]:
         """Starts the workers on the PENDING backlog and times it to zero."""
-        backlog = self.stack.pending_count()
-        ready = self.stack.workers_start(concurrency=self.options.worker_concurrency)
-        self.measure()
-        seconds = self.stack.wait_drained(timeout=300) - ready
+        backlog = self.stack.ledger.pending_count()
+        ready = self.stack.start_workers()
+        self.meter.start()
+        seconds = self.stack.ledger.wait_drained(timeout=300) - ready
+        outcomes = self.stack.ledger.outcomes(key_prefix=scenario.keys.prefix)
         rate = backlog / seconds
-        outcomes = self.stack.outcomes(key_prefix=f"{key_tag}-")
         self.phase(
             f"drain, {name}",
             f"{backlog:,} PENDING settled in {seconds:.2f}s = {rate:,.0f}/s; outcomes {outcomes}",
             backlog,
         )
-        return rate
+        return rate, outcomes
 
-    async def uniform_drain(self) -> None:
-        rate = await self.drain("uniform", "u")
-        outcomes = self.stack.outcomes(key_prefix="u-")
+    async def stopped_then_drained(self, name: str, scenario: Scenario, count: int):
+        """Workers stopped, `count` of the scenario's transfers accepted, then the drain."""
+        self.stack.stop_workers()
+        async with self.driver(self.options.clients) as driver:
+            accepted = await driver.closed_loop(
+                self.batch(scenario, count), clients=self.options.clients
+            )
+        self.phase(f"accept, {name}", outcome_line(accepted), accepted.ok)
+        rate, outcomes = self.drain(name, scenario)
+        return accepted, rate, outcomes
+
+    def uniform_drain(self) -> None:
+        rate, outcomes = self.drain("uniform", self.uniform)
         self.report.figure(
             Figure(
-                f"Uniform drain, {sum(outcomes.values()):,} over {len(self.users):,} accounts",
+                f"Uniform drain, {sum(outcomes.values()):,} over {self.options.users:,} accounts",
                 f"{rate:,.0f}/s; {outcomes}",
                 f">= {TARGETS['uniform']:,}/s, all SUCCESS",
                 rate >= TARGETS["uniform"] and set(outcomes) == {"SUCCESS"},
@@ -234,214 +192,129 @@ class Bench:
         )
 
     async def hot_receiver(self) -> None:
-        self.stack.workers_stop()
-        receiver = self.users[0]
-        async with self.client() as client:
-            before = await client.fetch_json(scenarios.balance(receiver))
-            accepted = await client.closed_loop(
-                scenarios.hot_receiver(self.users, receiver, self.keys),
-                clients=self.options.clients,
-            )
-            self.phase("accept, all to one receiver", outcome_line(accepted), accepted.ok)
-            rate = await self.drain("all to one receiver", "hr")
-            after = await client.fetch_json(scenarios.balance(receiver))
-        gained = _paise(after["balance"]) - _paise(before["balance"])
-        expected = (len(self.users) - 1) * 100
+        scenario = HotReceiver(self.population, self.rng)
+        count = self.options.users - 1
+        accepted, rate, outcomes = await self.stopped_then_drained(
+            "all to one receiver", scenario, count
+        )
         self.report.figure(
             Figure(
-                f"Hot receiver drain, {len(self.users) - 1:,} senders",
-                f"{rate:,.0f}/s; receiver gained {gained / 100:,.2f} "
-                f"(expected {expected / 100:,.2f}); accept errors {accepted.error_text()}",
+                f"Hot receiver drain, {count:,} transfers",
+                f"{rate:,.0f}/s; {outcomes}; accept errors {accepted.error_text()}",
                 f">= {TARGETS['hot_receiver']}/s",
-                rate >= TARGETS["hot_receiver"] and gained == expected and not accepted.errors,
+                rate >= TARGETS["hot_receiver"]
+                and set(outcomes) == {"SUCCESS"}
+                and not accepted.errors(),
             )
         )
 
     async def hot_sender(self) -> None:
-        self.stack.workers_stop()
+        scenario = HotSender(self.population, self.rng, self.funded_units)
         count = self.options.hot_sender_count
-        async with self.client() as client:
-            accepted = await client.closed_loop(
-                scenarios.hot_sender(self.hot_sender_user, self.users, count, self.keys, self.rng),
-                clients=self.options.clients,
-            )
-            self.phase("accept, one sender to many", outcome_line(accepted), accepted.ok)
-            rate = await self.drain("one sender to many", "hs")
-            after = await client.fetch_json(scenarios.balance(self.hot_sender_user))
-        outcomes = self.stack.outcomes(key_prefix="hs-")
-        expected = self.hot_sender_expected
-        exact = (
-            outcomes.get("SUCCESS") == expected
-            and outcomes.get("insufficient_funds") == count - expected
-            and after["balance"] == "0.00"
-            and after["pending_out"] == "0.00"
-        )
+        accepted, rate, _ = await self.stopped_then_drained("one sender to many", scenario, count)
+        exact = scenario.verify(self.stack.ledger, accepted)[0]
         self.report.figure(
             Figure(
-                f"Hot sender drain, {count:,} transfers, funds for {expected:,}",
-                f"{rate:,.0f}/s; {outcomes}; sender balance {after['balance']}; "
-                f"exact count {'yes' if exact else 'NO'}",
-                f">= {TARGETS['hot_sender']}/s, exactly {expected:,} SUCCESS",
-                rate >= TARGETS["hot_sender"] and exact,
+                f"Hot sender drain, {count:,} transfers, funds for {self.funded_units:,}",
+                f"{rate:,.0f}/s; {exact.measured}",
+                f">= {TARGETS['hot_sender']}/s, exactly {self.funded_units:,} SUCCESS",
+                rate >= TARGETS["hot_sender"] and exact.passed,
             )
         )
 
     async def opposite(self) -> None:
-        a, b = self.pair
-        n, clients = self.options.pair_count, self.options.pair_clients
-        async with self.client() as client:
-            started = time.monotonic()
-            there, back = await asyncio.gather(
-                client.closed_loop(scenarios.one_way(a, b, n, self.keys), clients=clients),
-                client.closed_loop(scenarios.one_way(b, a, n, self.keys), clients=clients),
+        options = self.options
+        scenario = Opposite(self.population, self.rng)
+        started = time.monotonic()
+        async with self.driver(options.pair_clients) as driver:
+            sent = await driver.closed_loop(
+                self.batch(scenario, options.pair_count), clients=options.pair_clients
             )
-            sent = time.monotonic()
-            settled = self.stack.wait_drained(timeout=120)
-            balances = [(await client.fetch_json(scenarios.balance(u)))["balance"] for u in (a, b)]
-        outcomes = self.stack.outcomes(key_prefix="ab-")
-        total, errors = there.ok + back.ok, there.errors + back.errors
-        rate = total / (settled - started)
+        accepted = time.monotonic()
+        settled = self.stack.ledger.wait_drained(timeout=120)
+        rate = sent.ok / (settled - started)
+        check = scenario.verify(self.stack.ledger, sent)[0]
         self.phase(
-            f"opposite, {clients} clients each way",
-            f"A->B: {outcome_line(there)} | B->A: {outcome_line(back)} | "
-            f"{total:,} accepted in {sent - started:.2f}s, all settled after "
-            f"{settled - started:.2f}s = {rate:,.0f}/s end to end; {outcomes}; "
-            f"balances A {balances[0]}, B {balances[1]}",
-            total,
+            f"opposite, {options.pair_clients} clients",
+            f"{outcome_line(sent)} | all settled after {settled - started:.2f}s = "
+            f"{rate:,.0f}/s end to end; {check.measured}",
+            sent.ok,
         )
-        errors_text = ", ".join(f"{k} x{v}" for k, v in errors.items()) or "none"
         self.report.figure(
             Figure(
-                f"Opposite A<->B, {clients} clients each way, workers running",
-                f"{rate:,.0f}/s accepted and settled ({total / (sent - started):,.0f}/s "
-                f"accepted); errors {errors_text}; {outcomes}",
+                f"Opposite A<->B, {options.pair_clients} clients, workers running",
+                f"{rate:,.0f}/s accepted and settled ({sent.ok / (accepted - started):,.0f}/s "
+                f"accepted); errors {sent.error_text()}; {check.measured}",
                 f"0 errors, >= {TARGETS['opposite']}/s",
-                not errors
-                and rate >= TARGETS["opposite"]
-                and outcomes == {"SUCCESS": 2 * n}
-                and balances == ["100000.00", "100000.00"],
+                not sent.errors() and rate >= TARGETS["opposite"] and check.passed,
             )
         )
 
     async def replay(self) -> None:
-        sender, receiver = self.users[1], self.users[2]
-        requests = list(scenarios.replays(sender, receiver, self.options.replays, self.keys))
-        replayed = 0
+        sender, receiver = self.population.crowd[1:3]
+        first = Uniform(self.population, self.rng).transfer(sender, receiver, "1.00")
 
-        def count(request, headers, body) -> None:
-            nonlocal replayed
-            replayed += headers.get("Idempotent-Replayed") == "true"
+        def replayed(answer: Answer) -> str | None:
+            if answer.status != 200 or answer.headers.get("Idempotent-Replayed") != "true":
+                return f"not a replay: {answer.kind}"
+            return None
 
-        async with self.client() as client:
-            first = await client.closed_loop(requests[:1], clients=1)
-            outcome = await client.closed_loop(
-                requests[1:], clients=self.options.clients, on_response=count
-            )
+        async with self.driver(self.options.clients) as driver:
+            created = await driver.closed_loop([first], clients=1)
+            copies = [replace(first, check=replayed) for _ in range(self.options.replays)]
+            outcome: Tally = await driver.closed_loop(copies, clients=self.options.clients)
         self.phase("replay, one key", outcome_line(outcome), outcome.ok)
-        all_replays = first.ok == 1 and replayed == self.options.replays
+        all_replays = created.ok == 1 and outcome.ok == self.options.replays
         self.report.figure(
             Figure(
                 "Replays of one key",
-                f"{outcome.rate:,.0f}/s, p99 {outcome.percentile(99) * 1000:.1f} ms; "
-                f"{replayed:,}/{self.options.replays:,} marked Idempotent-Replayed; "
+                f"{outcome.rate:,.0f}/s, p99 {ms(outcome.percentile(99))}; "
+                f"{outcome.ok:,}/{self.options.replays:,} answered as replays; "
                 f"errors {outcome.error_text()}",
                 f">= {TARGETS['replay']:,}/s",
-                outcome.rate >= TARGETS["replay"] and all_replays and not outcome.errors,
+                outcome.rate >= TARGETS["replay"] and all_replays,
             )
         )
 
-    def audit(self) -> bool:
-        text, clean = ledger_audit_figure(self.stack, self.report)
-        self.phase("ledger_audit", text)
-        return clean
-
     async def run(self) -> bool:
         self.provision()
+        self.stack.stop_workers()
         await self.accept()
-        await self.uniform_drain()
+        self.uniform_drain()
         await self.hot_receiver()
         await self.hot_sender()
         await self.opposite()
         await self.replay()
         self.stack.close()
-        return self.audit()
+        return audit(self.stack, self.report)
 
 
-def servers_of(options: argparse.Namespace) -> list[ServerConfig]:
-    return [
-        ServerConfig(kind, int(processes))
-        for kind, processes in (s.split(":") for s in options.servers.split(","))
-    ]
-
-
-def _paise(amount: str) -> int:
-    rupees, _, fraction = amount.partition(".")
-    return int(rupees) * 100 + int(fraction)
-
-
-def setup(options: argparse.Namespace, stack: Stack, report: Report) -> None:
-    with psycopg2.connect(stack.database_url) as conn, conn.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg_version = cursor.fetchone()[0]
-        cursor.execute("SHOW synchronous_commit")
-        sync_commit = cursor.fetchone()[0]
-    redis_version = redis.Redis.from_url(stack.redis_url).info("server")["redis_version"]
-    report.setup.update(machine())
-    report.setup.update(
-        {
-            "PostgreSQL": f"{pg_version} on 127.0.0.1:5432, database `{options.database}` "
-            f"(dropped and recreated), synchronous_commit={sync_commit}",
-            "Redis": f"{redis_version} on 127.0.0.1:6379, database {options.redis_db} (flushed)",
-            "Web servers at accept": ", ".join(str(s) for s in servers_of(options))
-            + " (the last serves every later phase); Django local settings, DEBUG off, "
-            "CONN_MAX_AGE 60",
-            "Workers": f"1 Celery worker, prefork --concurrency {options.worker_concurrency}, "
-            f"and Celery beat; SETTLEMENT_PARTITIONS={options.partitions}, "
-            f"SETTLEMENT_BATCH_SIZE={options.batch_size}",
-            "Throttle": f"THROTTLE_TRANSFER={options.throttle}",
-            "Load generator": "this process: aiohttp on uvloop, one event loop, keep-alive "
-            f"where the server allows it; {options.clients} closed-loop clients; open loop at "
-            f"{options.paced_rate:.0f}/s for {options.paced_seconds:.0f}s, at most 256 in "
-            "flight (the rest are dropped and counted)",
-            "Errors": "every non-2xx answer (and any 2xx other than the expected one) counts, "
-            "by status and error code",
-        }
-    )
-
-
-def main() -> int:
-    options = parse_args()
+def main(argv=None) -> int:
+    options = parse_args(argv)
     run_dir = ROOT / ".run" / "bench-pipeline"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    for log in run_dir.glob("*.log"):
-        log.unlink()
+    database_url, redis_url = local_urls(database=options.database, redis_db=options.redis_db)
+    settings = {
+        "SETTLEMENT_PARTITIONS": str(options.partitions),
+        "SETTLEMENT_BATCH_SIZE": str(options.batch_size),
+        "THROTTLE_TRANSFER": options.throttle,
+    }
     stack = Stack(
-        database=options.database,
-        redis_db=options.redis_db,
-        run_dir=run_dir,
-        settings_env={
-            "SETTLEMENT_PARTITIONS": str(options.partitions),
-            "SETTLEMENT_BATCH_SIZE": str(options.batch_size),
-            "THROTTLE_TRANSFER": options.throttle,
-        },
-    )
+        database_url=database_url, redis_url=redis_url, run_dir=run_dir, settings=settings,
+        web_processes=options.web_processes, workers=options.workers,
+        worker_concurrency=options.worker_concurrency,
+    )  # fmt: skip
     report = Report("Transfer pipeline benchmark")
-    report.notes += [
-        "Written by `make bench-pipeline`; rerunning overwrites it. What the profiles of "
-        "these phases found, the fixes measured and the remaining gap: `pipeline-notes.md`.",
-        "`other processes` is the share of the machine that processes outside the benchmark "
-        "(another test suite, say) took during a phase; every figure shares the same two "
-        "cores with it.",
-    ]
-
-    return bench_run(
-        stack=stack,
-        report=report,
-        out=options.out,
-        time_limit=options.time_limit,
-        prepare=lambda: setup(options, stack, report),
-        phases=lambda: Bench(options, stack, report).run(),
-    )
+    report.setup |= {
+        "Load generator": f"loadtests.driver in this process; {options.clients} closed-loop "
+        f"clients; open loop at {options.paced_rate:.0f}/s for {options.paced_seconds:.0f}s, "
+        "at most 256 in flight (the rest are dropped and counted)",
+        "Errors": "every answer other than the expected one counts, by status and error code",
+    }
+    return benchmark(
+        stack, report, command="make bench-pipeline", seconds=options.time_limit,
+        phases=lambda: Bench(options, stack, report).run(), out=options.out,
+        notes="pipeline-notes.md",
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,19 +1,29 @@
-"""Who used the machine's CPU during a phase: the benchmark's own processes, or others.
+"""Who used the machine's CPU while a run (or one phase of it) measured.
 
-Other work on the same two cores (another test suite, say) slows every figure, so each phase
-reports the share of the machine that processes outside the benchmark took while it ran.
-Own: this process, the sessions of the processes the stack started, Redis, PostgreSQL's
-auxiliary processes and its backends of the benchmark database. Others: everything else the
-machine was busy with (from /proc/stat, so short-lived processes such as a test suite's
-workers are counted too), less what the own processes used.
+    meter = CpuMeter(stack)
+    meter.start()
+    ...
+    use = meter.read()   # CpuUse: seconds per part, others' share, what else ran
+
+Parts: each component of the stack (`web`, `ws`, `worker`, `beat`: the sessions of the
+processes it started, children included), `PostgreSQL` (backends of the run's database),
+`Redis` (every redis-server: shared with anyone else using one) and the `load generator`
+(this process). Other work on the same two cores (another test suite, say) slows every
+figure, so a report also gives the share of the whole machine that processes outside the run
+took (from /proc/stat, so short-lived processes count too, less the run's own processes and
+PostgreSQL's background processes) and the busiest of them by command. A process that
+ended meanwhile is missed by the per-part figures and counted as another's share.
 """
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
+PARTS = ("web", "ws", "worker", "beat", "PostgreSQL", "Redis", "load generator")
 
 
 def processes() -> Iterator[tuple[int, int, str, int]]:
@@ -23,7 +33,7 @@ def processes() -> Iterator[tuple[int, int, str, int]]:
             continue
         try:
             stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
         except OSError:
             continue  # the process ended meanwhile
         # Fields after the parenthesised command name: state is [0], session [3], utime [11].
@@ -31,22 +41,11 @@ def processes() -> Iterator[tuple[int, int, str, int]]:
         yield int(entry.name), int(fields[3]), cmdline, int(fields[11]) + int(fields[12])
 
 
-def backend_database(cmdline: str) -> str | None:
-    """The database of a PostgreSQL backend (`postgres: 15/main: user db host state`)."""
-    words = cmdline.split()
-    backend = cmdline.startswith("postgres: ") and len(words) > 3 and words[2] == "postgres"
-    return words[3] if backend else None
-
-
-def _own_ticks(own_sessions: set[int], database: str) -> dict[int, int]:
-    """CPU ticks so far of each process that is the benchmark's."""
-    return {
-        pid: ticks
-        for pid, session, cmdline, ticks in processes()
-        if session in own_sessions
-        or cmdline.startswith("redis-server")
-        or (cmdline.startswith("postgres") and backend_database(cmdline) in (None, database))
-    }
+def command_name(cmdline: str) -> str:
+    """`python3 celery worker`, `postgres: 15/main: checkpointer`: a command line, short."""
+    if cmdline.startswith("postgres"):
+        return cmdline[:40]
+    return " ".join(Path(word).name for word in cmdline.split()[:3])[:40] or "?"
 
 
 def _busy_ticks() -> int:
@@ -55,21 +54,83 @@ def _busy_ticks() -> int:
     return sum(values) - values[3] - values[4]  # fields: user nice system idle iowait ...
 
 
+@dataclass(frozen=True)
+class CpuUse:
+    seconds: float  # wall time measured
+    parts: dict[str, float]  # CPU seconds of each part
+    others_share: float  # of all cores, taken by processes outside the run
+    others_top: list[tuple[str, float]]  # (command, CPU seconds) of the busiest others
+
+    def share(self, part: str) -> float:
+        """A part's CPU as a share of one core."""
+        return self.parts.get(part, 0.0) / self.seconds if self.seconds else 0.0
+
+    def per_request(self, count: int) -> str:
+        """CPU milliseconds per request (or transfer) of each part."""
+        if not count:
+            return "no requests"
+        used = [f"{p} {self.parts[p] * 1000 / count:.2f}" for p in PARTS if self.parts.get(p)]
+        return "CPU ms per request: " + ", ".join(used)
+
+    def text(self) -> str:
+        parts = ", ".join(f"{p} {self.share(p):.0%}" for p in PARTS if self.parts.get(p))
+        top = ", ".join(f"{command} {s:.1f}s" for command, s in self.others_top) or "nothing"
+        return (
+            f"of a core: {parts}; other processes {self.others_share:.0%} of the machine "
+            f"(busiest: {top})"
+        )
+
+
 class CpuMeter:
-    def __init__(self, own_sessions: Callable[[], set[int]], database: str) -> None:
-        self.own_sessions = own_sessions
-        self.database = database
+    def __init__(self, stack) -> None:
+        self.stack = stack
+
+    def _part(self, pid: int, session: int, cmdline: str, sessions: dict[int, str]) -> str | None:
+        if pid == os.getpid():
+            return "load generator"
+        if session in sessions:
+            return sessions[session]
+        if cmdline.startswith("postgres") and f" {self.stack.database} " in f"{cmdline} ":
+            return "PostgreSQL"
+        if cmdline.startswith("redis-server"):
+            return "Redis"
+        return None
+
+    def _read(self) -> dict[int, tuple[str, str | None, int]]:
+        """pid -> (command, part or None, CPU ticks so far)."""
+        sessions = {c.pid: c.kind for c in self.stack.components.values() if c.alive()}
+        found = {}
+        for pid, session, cmdline, ticks in processes():
+            part = self._part(pid, session, cmdline, sessions)
+            if part is None and cmdline.startswith("postgres"):
+                part = ""  # PostgreSQL's background processes: the run's, not a part
+            found[pid] = (command_name(cmdline), part, ticks)
+        return found
 
     def start(self) -> None:
         self._started = time.monotonic()
         self._busy = _busy_ticks()
-        self._own = _own_ticks(self.own_sessions(), self.database)
+        self._ticks = self._read()
 
-    def foreign_share(self) -> float:
-        """Since start(): CPU used by other processes, as a share of all cores' time (an own
-        process that ended meanwhile counts as another's, so this errs high)."""
+    def read(self) -> CpuUse:
+        """Since start()."""
         elapsed = time.monotonic() - self._started
-        now = _own_ticks(self.own_sessions(), self.database)
-        own = sum(t - self._own.get(pid, 0) for pid, t in now.items())
+        parts: Counter = Counter()
+        others: Counter = Counter()
+        own = 0
+        for pid, (command, part, ticks) in self._read().items():
+            before = self._ticks.get(pid)
+            spent = ticks - (before[2] if before else 0)
+            if part is None:
+                others[command] += spent
+                continue
+            own += spent
+            if part:
+                parts[part] += spent / TICKS
         foreign = max(0, _busy_ticks() - self._busy - own)
-        return foreign / TICKS / (elapsed * os.cpu_count())
+        return CpuUse(
+            seconds=elapsed,
+            parts=dict(parts),
+            others_share=foreign / TICKS / (elapsed * os.cpu_count()) if elapsed else 0.0,
+            others_top=[(c, t / TICKS) for c, t in others.most_common(3) if t],
+        )

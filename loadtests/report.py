@@ -1,11 +1,24 @@
-"""The figures of a benchmark run, printed as they come and written as Markdown."""
+"""The one report writer of the load runs: figures against targets, printed as they come and
+written as Markdown.
+
+    report = Report("Load test: uniform")
+    report.setup |= machine()
+    report.phase("accept", outcome_line(tally, offered="50/s open loop"))
+    load_figures(report, tally)        # offered vs achieved, drops, outcomes, 5xx
+    report.figure(Figure("CPU", meter.read().text()))
+    clean = audit(stack, report)       # manage.py ledger_audit
+    report.write(path)
+"""
 
 import os
 import platform
+import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loadtests.client import Outcome
+from loadtests.driver import Tally, run
+from loadtests.stack import time_limit
 
 
 @dataclass
@@ -54,15 +67,56 @@ class Report:
         path.write_text(self.markdown())
 
 
-def outcome_line(outcome: Outcome, *, offered: str = "closed loop") -> str:
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def outcome_line(tally: Tally, *, offered: str = "closed loop") -> str:
+    """One printed line of a batch: rate, latency, errors, drops, the generator's CPU."""
     line = (
-        f"offered {offered}; {outcome.ok:,}/{outcome.sent:,} ok in {outcome.elapsed:.2f}s = "
-        f"{outcome.rate:,.0f}/s, p50 {outcome.percentile(50) * 1000:.1f} ms, "
-        f"p99 {outcome.percentile(99) * 1000:.1f} ms; errors: {outcome.error_text()}"
+        f"offered {offered}; {tally.ok:,}/{tally.sent:,} ok in {tally.elapsed:.2f}s = "
+        f"{tally.rate:,.0f}/s, p50 {ms(tally.percentile(50))}, p99 {ms(tally.percentile(99))}; "
+        f"errors: {tally.error_text()}"
     )
-    if outcome.dropped:
-        line += f"; dropped {outcome.dropped:,}"
-    return line + f"; client CPU {outcome.client_cpu / outcome.elapsed:.0%} of a core"
+    if tally.dropped:
+        line += f"; dropped {tally.dropped:,}"
+    if tally.elapsed:
+        line += f"; client CPU {tally.client_cpu / tally.elapsed:.0%} of a core"
+    return line
+
+
+def load_figures(report: Report, tally: Tally, *, max_in_flight: int) -> None:
+    """Offered against achieved, what the open loop dropped or sent late, the answers by
+    status and code, and the 5xx answers (target: none)."""
+    report.figure(
+        Figure(
+            "Open loop",
+            f"offered {tally.offered:,} ({tally.offered_rate:,.1f}/s), sent {tally.sent:,}, "
+            f"achieved {tally.ok:,} answered as expected ({tally.rate:,.1f}/s); dropped "
+            f"{tally.dropped:,} (max {max_in_flight} in flight); no answer "
+            f"{sum(tally.no_answer.values()):,} {dict(tally.no_answer) or ''}; retries "
+            f"{tally.retries:,}; sends started over 10 ms late {tally.late:,} (worst "
+            f"{ms(tally.lag_max)})",
+        )
+    )
+    statuses = ", ".join(f"{kind} x{n:,}" for kind, n in sorted(tally.statuses.items()))
+    report.figure(Figure("Answers by status", statuses or "none"))
+    if tally.check_failures:
+        failures = ", ".join(f"{k} x{n:,}" for k, n in tally.check_failures.most_common(10))
+        report.figure(Figure("Answers with the wrong content", failures))
+    server_errors = ", ".join(f"{k} x{n:,}" for k, n in tally.server_errors.items())
+    report.figure(Figure("5xx answers", server_errors or "none", "none", not tally.server_errors))
+
+
+def audit(stack, report: Report) -> bool:
+    """Runs `manage.py ledger_audit` on the stack's database, prints and reports it; True
+    when the ledger is clean."""
+    result = stack.manage("ledger_audit", check=False)
+    text = (result.stdout + result.stderr).strip().replace("\n", " / ")
+    clean = result.returncode == 0
+    report.phase("ledger_audit", text[:400])
+    report.figure(Figure("ledger_audit", text[:400], "clean", clean))
+    return clean
 
 
 def machine() -> dict[str, str]:
@@ -85,3 +139,40 @@ def machine() -> dict[str, str]:
         "OS": f"{platform.system()} {platform.release()}",
         "Python": platform.python_version(),
     }
+
+
+def benchmark(
+    stack,
+    report: Report,
+    *,
+    command: str,
+    seconds: int,
+    phases: Callable[[], Coroutine],
+    out: Path,
+    notes: str,
+) -> int:
+    """What every benchmark does around its phases: within `seconds`, reset and start the
+    stack, run `phases()` (on uvloop; it returns whether the ledger audit was clean), stop
+    everything whatever happens, write the report to `out` and print it. 0 when the audit
+    was clean. `notes` names the hand-written notes beside the report."""
+    report.setup = machine() | {"Stack": stack.describe()} | report.setup
+    report.notes.append(
+        f"Written by `{command}`; rerunning overwrites it. What the profiles found, the fixes "
+        f"measured and the remaining gap: `{notes}`."
+    )
+    report.notes.append(
+        "`other processes` is the share of the machine that processes outside the benchmark "
+        "(another test suite, say) took during a phase; every figure shares the same two "
+        "cores with it."
+    )
+    started = time.monotonic()
+    with time_limit(seconds), stack:
+        print(f"==> Resetting database {stack.database} and {stack.redis_url}; starting")
+        stack.reset()
+        stack.start()
+        print("==> Phases")
+        clean = run(phases())
+    report.setup["Run time"] = f"{time.monotonic() - started:.0f}s"
+    report.write(out)
+    print(f"\n{report.markdown()}\n==> Report written to {out}")
+    return 0 if clean else 1

@@ -1,213 +1,208 @@
-"""The WebSocket user: POST -> `transfer.updated` SUCCESS latency, end to end.
+"""WebSocket users of the load runs (the `websockets` client on the driver's event loop).
 
-Each `SocketUser` logs in as one of the population's socket users, takes a ticket
-(`POST /api/realtime/ticket/`), opens the socket at the ticket's `url` and reads `hello`. It
-then pays random members of the crowd at its share of `--socket-rate`, and a reader greenlet
-matches each `transfer.updated` it receives to the POST that caused it. locust gets one
-request of type `WS`, name `POST -> transfer.updated SUCCESS`, per transfer: its response time
-is from just before the POST to the SUCCESS event's arrival, so the CSV and HTML report carry
-it next to the HTTP figures. A FAILED event, no event within `--request-timeout`, a seq
-out of order, or a closed socket are failures of that request type.
+    tally = SocketTally()
+    socket = Socket(driver, wallet, tally=tally, on_event=delivery.on_event)
+    await socket.open()        # ticket over REST, the socket at the ticket's url, `hello`
+    await socket.reopen()      # close, new ticket, reconnect with after_seq = last seq seen
+    seq = await socket.sync()  # ping; the pong's seq (everything stored up to it was sent)
+    await socket.close()
 
-websocket-client is a blocking client over the standard socket module, which locust's
-gevent monkey-patching makes cooperative.
+Every frame is checked: an event whose seq is not the last one + 1 counts as a gap (the
+seqs skipped) or, when not above the last, a duplicate. A socket the server closes (or
+that cannot connect, the socket server being down) reconnects by itself with a new ticket
+and `after_seq`, with a short backoff, until `close()`. With the driver's history, every
+open, frame and close is recorded (loadtests/history.py).
+
+`Delivery` times POST -> `transfer.updated` on the sender's socket: `expect(id, due)` when
+the POST is accepted, `on_event` for each frame, `wait(ids)` for the latencies.
 """
 
+import asyncio
 import itertools
 import json
-import random
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 
-import gevent
-import websocket
-from locust import FastHttpUser, task
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from loadtests.behaviour import accepted_check, login, readiness_check
-from loadtests.data import Keys, Population, transfer_body
-from loadtests.names import LATENCY_NAME, LATENCY_TYPE
-from loadtests.openloop import TALLY, judge, load_duration
+from loadtests.driver import Driver, Request
 
 TICKET_PATH = "/api/realtime/ticket/"
-_numbers = itertools.count()
+EVENT_TYPES = ("transfer.updated", "balance.updated")
+OPEN_TIMEOUT = 30.0
+START_OVER = 4410  # after_seq too far behind: reconnect without it (a known gap)
+GIVE_UP = {4400, 4401}  # a bad or refused ticket: reconnecting cannot help
 
 
-class SocketUser(FastHttpUser):
-    network_timeout = 10.0
-    connection_timeout = 5.0
+@dataclass
+class SocketTally:
+    """What every socket saw, across its reconnections."""
 
-    def on_start(self) -> None:
-        options = self.environment.parsed_options
-        self.timeout = options.request_timeout
-        self.population = Population.load()
-        sockets = self.population.sockets
-        if not sockets:
-            raise RuntimeError("the users file has no socket users (provision with --sockets)")
-        self.wallet = sockets[next(_numbers) % len(sockets)]
-        self.keys = Keys("ws")
-        self.rng = random.Random()  # noqa: S311 - load, not secrets
-        TALLY.facts.setdefault("key_prefixes", {}).setdefault("SocketUser", "ws-")
-        # Every user but the scenario's single open-loop user is a SocketUser.
-        users = max(1, (options.num_users or 2) - 1)
-        self.interval = users / options.socket_rate if options.socket_rate > 0 else None
-        self.stop_at = time.monotonic() + load_duration(options)
-        self.sent: dict[str, float] = {}  # transfer id -> perf_counter before its POST
-        self.early: dict[str, tuple[float, dict]] = {}  # events that beat their POST's answer
-        self.last_seq = 0
-        self.socket = self.reader = None
-        self.stopping = False
-        readiness_check(self.client)
-        self.token = login(self.client, self.wallet.email, self.population.password)
-        if self.token:
-            self.connect(after_seq=None)
+    events: int = 0
+    gaps: int = 0  # seqs skipped
+    duplicates: int = 0
+    opened: int = 0
+    reconnects: int = 0
+    closes: Counter = field(default_factory=Counter)  # close codes, from the server or none
 
-    def on_stop(self) -> None:
-        self.stopping = True  # the socket closes now: not a failure
-        self.settle_pending(give_up_after=0, why="no transfer.updated before the run ended")
-        if self.reader is not None:
-            self.reader.kill(block=False)
-        if self.socket is not None:
-            self.socket.close()
 
-    # The socket -----------------------------------------------------------------------------
+class Socket:
+    _numbers = itertools.count(1)
 
-    def connect(self, *, after_seq: int | None) -> None:
-        """Ticket, then the socket; `hello` must come first."""
-        started = time.perf_counter()
-        with self.client.post(
-            TICKET_PATH,
-            name="realtime ticket",
-            headers={"Authorization": f"Bearer {self.token}"},
-            catch_response=True,
-        ) as response:
-            try:
-                ticket = json.loads(response.content)
-                url = f"{ticket['url']}?ticket={ticket['ticket']}"
-            except (ValueError, KeyError, TypeError):
-                response.failure(f"no ticket: HTTP {response.status_code}")
-                return
-        if after_seq is not None:
-            url += f"&after_seq={after_seq}"
-        try:
-            # No Origin header: a command-line client (CONTRACT section 5).
-            self.socket = websocket.create_connection(
-                url, timeout=self.timeout, suppress_origin=True
+    def __init__(self, driver: Driver, wallet, *, tally: SocketTally, on_event=None) -> None:
+        self.driver, self.wallet, self.tally, self.on_event = driver, wallet, tally, on_event
+        self.number = next(self._numbers)
+        self.last_seq: int | None = None
+        self.ws = None
+        self.reader: asyncio.Task | None = None
+        self.pong: asyncio.Future | None = None
+        self.hello: asyncio.Future | None = None
+        self.closing = False
+
+    def _record(self, line: dict) -> None:
+        if self.driver.history is not None:
+            self.driver.history.record(
+                {**line, "socket": self.number, "user": self.wallet.email, "at": time.time()}
             )
-            hello = json.loads(self.socket.recv())
-            if hello.get("type") != "hello" or not isinstance(hello.get("seq"), int):
-                raise ValueError(f"first message {hello.get('type')!r}, not hello")
-        except (OSError, ValueError, websocket.WebSocketException) as exc:
-            self.fire("connect", started, f"socket: {type(exc).__name__} {exc}"[:120])
-            self.socket = None
-            return
-        self.fire("connect", started, None)
-        self.socket.settimeout(None)  # quiet stretches are normal; the reader just waits
-        if after_seq is None:
-            self.last_seq = hello["seq"]
-        self.reader = gevent.spawn(self.read)
 
-    def read(self) -> None:
-        while True:
-            try:
-                message = json.loads(self.socket.recv())
-            except (OSError, ValueError, websocket.WebSocketException) as exc:
-                if self.stopping:
-                    return
-                self.fire(
-                    LATENCY_NAME,
-                    time.perf_counter(),
-                    f"socket closed at {time.time():.0f}: {type(exc).__name__} {exc}"[:100],
-                )
-                self.socket = None
-                return
-            seq = message.get("seq")
-            if message.get("type") in ("transfer.updated", "balance.updated"):
-                if seq != self.last_seq + 1:
-                    self.fire("event order", time.perf_counter(), "seq out of order")
-                self.last_seq = max(self.last_seq, seq or 0)
-            if message.get("type") == "transfer.updated":
-                self.on_transfer(message["transfer"])
-
-    def on_transfer(self, transfer: dict) -> None:
-        if transfer.get("sender", {}).get("email") != self.wallet.email:
-            return  # a payment to this user
-        if transfer["status"] not in ("SUCCESS", "FAILED"):
-            return
-        arrived = time.perf_counter()
-        started = self.sent.pop(transfer["id"], None)
-        if started is None:
-            self.early[transfer["id"]] = (arrived, transfer)
-            return
-        self.report(started, arrived, transfer)
-
-    def report(self, started: float, arrived: float, transfer: dict) -> None:
-        failure = None
-        if transfer["status"] != "SUCCESS":
-            failure = f"{transfer['status']} {transfer.get('failure_code')}"
-        self.fire(LATENCY_NAME, started, failure, now=arrived)
-
-    def fire(self, name: str, started: float, failure: str | None, now=None) -> None:
-        milliseconds = ((now or time.perf_counter()) - started) * 1000
-        if name == LATENCY_NAME and milliseconds > 1000:  # a late event or none at all
-            TALLY.facts["socket_over_1s"] = TALLY.facts.get("socket_over_1s", 0) + 1
-        self.environment.events.request.fire(
-            request_type=LATENCY_TYPE,
-            name=name,
-            response_time=milliseconds,
-            response_length=0,
-            exception=None if failure is None else Exception(failure),
-            context={},
+    async def open(self) -> None:
+        """A ticket, the socket, then `hello` (all bounded); raises when any fails."""
+        ticket = await self.driver.fetch_json(
+            Request("realtime ticket", "POST", TICKET_PATH, sender=self.wallet)
         )
+        url = f"{ticket['url']}?ticket={ticket['ticket']}"
+        if self.last_seq is not None:
+            url += f"&after_seq={self.last_seq}"
+        self.hello = asyncio.get_running_loop().create_future()
+        # No Origin header: a command-line client.
+        self.ws = await connect(
+            url, open_timeout=OPEN_TIMEOUT, max_queue=None, compression=None, origin=None
+        )
+        self._record({"t": "ws_open", "after_seq": self.last_seq})
+        self.tally.opened += 1
+        self.reader = asyncio.create_task(self._read(self.ws))
+        await asyncio.wait_for(self.hello, OPEN_TIMEOUT)
 
-    # Paying ---------------------------------------------------------------------------------
+    async def reopen(self) -> None:
+        """Closes this socket and reconnects with after_seq, as a client that lost it."""
+        ws, reader = self.ws, self.reader
+        self.ws = None
+        await ws.close()
+        await reader
+        self.tally.reconnects += 1
+        await self.open()
 
-    @task
-    def pay(self) -> None:
-        if self.interval is None or time.monotonic() > self.stop_at:
-            self.settle_pending(give_up_after=self.timeout)
-            gevent.sleep(1)
+    async def _read(self, ws) -> None:
+        error = None
+        try:
+            async for raw in ws:
+                self._frame(json.loads(raw))
+        except ConnectionClosed as exc:
+            error = type(exc).__name__
+        code = ws.close_code
+        self._record({"t": "ws_closed", "code": code, "error": error})
+        if ws is not self.ws or self.closing:
+            return  # closed by reopen() or close()
+        self.tally.closes[code] += 1
+        if code in GIVE_UP:
             return
-        next_at = time.monotonic() + self.interval
-        if self.socket is None and self.token:
-            self.connect(after_seq=self.last_seq)
-        if self.socket is not None:
-            self.send_one()
-        self.settle_pending(give_up_after=self.timeout)
-        gevent.sleep(max(0.0, next_at - time.monotonic()))
+        if code == START_OVER:
+            self.last_seq = None
+        await self._reconnect()
 
-    def send_one(self) -> None:
-        receiver = self.rng.choice(self.population.crowd)
-        headers = {
-            "Authorization": f"Bearer {self.token}",
-            "Content-Type": "application/json",
-            "Idempotency-Key": self.keys.next(),
-        }
-        ids = []
-        check = accepted_check(receiver, "1.00", on_id=ids.append)
-        started = time.perf_counter()
-        with self.client.post(
-            "/api/wallet/transfer/",
-            name="transfer (socket user)",
-            data=transfer_body(receiver, "1.00"),
-            headers=headers,
-            catch_response=True,
-        ) as response:
-            problem = judge(response, check)
-            if problem:
-                response.failure(problem)
+    async def _reconnect(self) -> None:
+        """After the server closed the socket: again and again, with backoff, until open."""
+        delay = 0.1
+        while not self.closing:
+            await asyncio.sleep(delay)
+            try:
+                self.tally.reconnects += 1
+                await self.open()
                 return
-            response.success()
-        transfer_id = ids[0]
-        if transfer_id in self.early:
-            arrived, transfer = self.early.pop(transfer_id)
-            self.report(started, arrived, transfer)
-        else:
-            self.sent[transfer_id] = started
+            except (OSError, TimeoutError, InvalidHandshake, InvalidStatus, RuntimeError) as exc:
+                self._record({"t": "ws_closed", "code": None, "error": type(exc).__name__})
+                delay = min(2.0, delay * 2)
 
-    def settle_pending(self, *, give_up_after: float, why: str = "") -> None:
-        """Transfers whose event has not come within `give_up_after` seconds fail."""
-        why = why or f"no transfer.updated within {give_up_after:g} s"
+    def _frame(self, message: dict) -> None:
         now = time.perf_counter()
-        for transfer_id, started in list(self.sent.items()):
-            if now - started >= give_up_after:
-                del self.sent[transfer_id]
-                self.fire(LATENCY_NAME, started, why)
+        self._record({"t": "ws_frame", "frame": message})
+        kind, seq = message.get("type"), message.get("seq")
+        if kind == "hello":
+            if self.last_seq is None:
+                self.last_seq = seq
+            if not self.hello.done():
+                self.hello.set_result(None)
+            return
+        if kind == "pong":
+            if self.pong is not None and not self.pong.done():
+                self.pong.set_result(seq)
+            return
+        if kind not in EVENT_TYPES:
+            return
+        if seq <= self.last_seq:
+            self.tally.duplicates += 1
+            return
+        self.tally.gaps += seq - self.last_seq - 1
+        self.tally.events += 1
+        self.last_seq = seq
+        if self.on_event is not None:
+            self.on_event(self, message, now)
+
+    async def sync(self) -> int:
+        """Ping; the pong comes after everything stored up to its seq."""
+        self.pong = asyncio.get_running_loop().create_future()
+        await self.ws.send(json.dumps({"type": "ping"}))
+        return await asyncio.wait_for(self.pong, OPEN_TIMEOUT)
+
+    async def close(self) -> None:
+        self.closing = True
+        ws, self.ws = self.ws, None
+        if ws is not None:
+            await ws.close()
+        if self.reader is not None:
+            await self.reader
+
+
+async def open_all(sockets: list[Socket], parallel: int = 50) -> list[Socket]:
+    gate = asyncio.Semaphore(parallel)
+
+    async def one(socket: Socket) -> None:
+        async with gate:
+            await socket.open()
+
+    await asyncio.gather(*(one(s) for s in sockets))
+    return sockets
+
+
+class Delivery:
+    """POST -> `transfer.updated` on the sender's socket: latency from the POST's due moment
+    (perf_counter) to the final event's arrival; a FAILED outcome is counted apart."""
+
+    def __init__(self) -> None:
+        self.due: dict[str, float] = {}
+        self.arrived: dict[str, float] = {}
+        self.failed: Counter = Counter()
+
+    def expect(self, transfer_id: str, due: float) -> None:
+        self.due[transfer_id] = due
+
+    def on_event(self, socket: Socket, message: dict, now: float) -> None:
+        if message["type"] != "transfer.updated":
+            return
+        transfer = message["transfer"]
+        if transfer["sender"]["email"] != socket.wallet.email:
+            return
+        if transfer["status"] == "SUCCESS":
+            self.arrived.setdefault(transfer["id"], now)
+        elif transfer["status"] == "FAILED":
+            self.failed[transfer.get("failure_code")] += 1
+
+    async def wait(self, ids: list[str], timeout: float) -> list[float]:
+        """Waits until every id's SUCCESS arrived (or `timeout`); returns the latencies of
+        those that did, in seconds."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline and not all(i in self.arrived for i in ids):
+            await asyncio.sleep(0.05)
+        return [self.arrived[i] - self.due[i] for i in ids if i in self.arrived]

@@ -1,16 +1,37 @@
-"""The stack a benchmark measures, run by the benchmark itself on 127.0.0.1: a throwaway
-PostgreSQL database, a Redis database number of its own, the web server and the Celery
-processes. Every process starts in a session of its own and is stopped by its process group,
-on success, error or Ctrl-C alike.
+"""The one way a load run starts the stack it measures: the Procfile's `web`, `ws`, `worker`
+and `beat` processes on 127.0.0.1, pointed at the PostgreSQL database and Redis database it
+is given.
 
-The load itself goes over HTTP only. The harness reads the database directly for one thing,
-as an operator would: how many transfers are still PENDING, to time drains without adding
-HTTP load of its own.
+    stack = Stack(
+        database_url="postgres://postgres@127.0.0.1:5432/vaultpay_load_h",
+        redis_url="redis://127.0.0.1:6379/7",
+        run_dir=Path(".run/my-run"),
+        settings={"THROTTLE_TRANSFER": "100000/s"},  # extra environment of every process
+        web_processes=4, workers=2, worker_concurrency=2,
+    )
+    with time_limit(600), stack:  # close() on success, error, Ctrl-C, SIGTERM, time limit
+        stack.reset()           # drop + create + migrate the database, flush the Redis db
+        stack.start()           # web, ws, every worker, beat; each waited for (bounded)
+        stack.base_url          # http://127.0.0.1:<port> (REST); stack.ws_port (sockets)
+        stack.pids()            # StackPids: web_master, web_workers, ws, workers, beat
+        stack.component("worker-1").kill()      # SIGKILL its whole process group
+        stack.component("worker-1").restart()   # what is left is killed, then started again
+        stack.ledger            # loadtests.ledger.Ledger on the same database
+        stack.manage("ledger_audit", check=False)
+
+Components are named `web`, `ws`, `worker-1` ... `worker-N` and `beat`. Each runs in a
+session (and process group) of its own, its output appended to `<run_dir>/<name>.log`;
+`stop()` sends SIGTERM to the leader only (gunicorn, uvicorn and Celery then stop their
+children warmly), waits a bounded time, then SIGKILLs the whole group. Every wait is bounded.
+
+The database and Redis URLs may name the machine's servers (a dedicated database and Redis
+database number) or private servers another program started; `reset()` connects to the
+`postgres` database of the same server to drop and create the run's database.
 """
 
 import contextlib
-import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,19 +39,47 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import redis
 
+from loadtests.ledger import Ledger
+
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
-PG_ADMIN_URL = f"postgres://postgres@{HOST}:5432/postgres"
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = {"worker": 60.0}  # a worker finishes its task; the others stop sooner
+DEFAULT_STOP_TIMEOUT = 15.0
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int):
+    """Within the block, SIGTERM and the end of `seconds` raise SystemExit (as Ctrl-C raises
+    KeyboardInterrupt), so every `finally` runs and the stack it guards is stopped."""
+
+    def abort(signum, _frame):
+        raise SystemExit(f"stopped by {signal.Signals(signum).name} (time limit {seconds}s)")
+
+    previous = signal.signal(signal.SIGTERM, abort), signal.signal(signal.SIGALRM, abort)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGALRM, previous[1])
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
+
+
+def local_urls(*, database: str, redis_db: int) -> tuple[str, str]:
+    """The database and Redis URLs of a run on the machine's own servers."""
+    return f"postgres://postgres@{HOST}:5432/{database}", f"redis://{HOST}:6379/{redis_db}"
 
 
 def manage(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
@@ -46,125 +95,221 @@ def manage(*args: str, env: dict[str, str], check: bool = True) -> subprocess.Co
     )
 
 
+def procfile(name: str) -> str | None:
+    """The command line of the Procfile's process `name`, or None."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def children(pid: int) -> list[int]:
+    """The PIDs of `pid`'s direct children (from /proc; empty when it is gone)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
 @dataclass(frozen=True)
-class ServerConfig:
-    """How the web tier runs: `uvicorn` (ASGI, as in the Procfile) or `gunicorn` (WSGI, sync
-    workers); `processes` is uvicorn's --workers or gunicorn's -w."""
-
-    kind: str
-    processes: int
-
-    def command(self, port: int) -> list[str]:
-        bind = f"{HOST}:{port}"
-        if self.kind == "uvicorn":
-            return [
-                sys.executable, "-m", "uvicorn", "api.config.asgi:application",
-                "--host", HOST, "--port", str(port), "--workers", str(self.processes),
-                "--no-access-log", "--lifespan", "off",
-            ]  # fmt: skip
-        return [
-            sys.executable, "-m", "gunicorn", "api.config.wsgi", "--bind", bind,
-            "--workers", str(self.processes), "--worker-class", "sync",
-            # A sync worker serves one connection at a time; the listen backlog holds the rest.
-            "--backlog", "2048", "--log-level", "warning",
-        ]  # fmt: skip
-
-    def env(self) -> dict[str, str]:
-        # Under ASGI each request's sync code runs on a thread of its own; persistent
-        # connections would be one per thread (see CONN_MAX_AGE in base settings).
-        return {"CONN_MAX_AGE": "0"} if self.kind == "uvicorn" else {}
-
-    def __str__(self) -> str:
-        if self.kind == "uvicorn":
-            return f"uvicorn (ASGI) --workers {self.processes}, CONN_MAX_AGE=0"
-        return f"gunicorn sync -w {self.processes}"
+class WorkerPids:
+    master: int
+    children: list[int]  # the prefork pool's processes
 
 
-class Process:
-    """A child in its own session, output to a log file; `stop()` ends its whole group."""
+@dataclass(frozen=True)
+class StackPids:
+    """What a fault run signals. 0 (or empty) for a component that is not running."""
 
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path) -> None:
-        self.name, self.log = name, log
-        with log.open("ab") as out:
-            self.popen = subprocess.Popen(  # noqa: S603 - our interpreter, our arguments
-                command, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True
-            )
+    web_master: int
+    web_workers: list[int]
+    ws: int
+    workers: dict[str, WorkerPids]  # by component name: worker-1, worker-2, ...
+    beat: int
+
+
+class Component:
+    """One Procfile process of the stack: start, stop, kill, restart, PIDs."""
+
+    def __init__(self, stack: "Stack", name: str, command: str, env: dict[str, str]) -> None:
+        self.stack, self.name, self.command, self.env = stack, name, command, env
+        self.log = stack.run_dir / f"{name}.log"
+        self.log.unlink(missing_ok=True)  # a new stack's log; restarts append to it
+        self.popen: subprocess.Popen | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.name.split("-", 1)[0]
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid if self.alive() else 0
 
     def alive(self) -> bool:
-        return self.popen.poll() is None
+        return self.popen is not None and self.popen.poll() is None
 
-    def wait_for_log(self, marker: bytes, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while marker not in self.log.read_bytes():
+    def children(self) -> list[int]:
+        return children(self.pid) if self.alive() else []
+
+    def start(self) -> None:
+        """Starts the process and waits until it serves (bounded)."""
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        with self.log.open("ab") as out:
+            self.popen = subprocess.Popen(  # noqa: S603 - the Procfile's command, our env
+                ["/bin/bash", "-c", f"exec {self.command}"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._ready(offset):
             if not self.alive() or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError(f"{self.name} did not start; see {self.log}")
             time.sleep(0.05)
 
-    def stop(self, timeout: float = 30) -> None:
-        """SIGTERM to the leader only: Celery, gunicorn and uvicorn then shut their children
-        down warmly (a Celery child signalled directly would lose its task). Whatever is left
-        of the group after `timeout` is killed."""
+    def _ready(self, offset: int) -> bool:
+        if self.kind == "web":
+            return _http_ok(self.stack.port, "/healthz")
+        if self.kind == "ws":
+            return _http_ok(self.stack.ws_port, "/healthz")
+        if self.kind == "worker":
+            return b" ready." in self.log.read_bytes()[offset:]
+        return True  # beat: nothing to wait for
+
+    def stop(self, timeout: float | None = None) -> None:
+        """SIGTERM to the leader, then SIGKILL to the whole group after `timeout`."""
+        if self.popen is None:
+            return
+        timeout = STOP_TIMEOUT.get(self.kind, DEFAULT_STOP_TIMEOUT) if timeout is None else timeout
         if self.alive():
             self.popen.send_signal(signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(timeout=timeout)
-        with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
+        self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL to the whole process group (leader and children) at once."""
+        if self.popen is None:
+            return
+        with contextlib.suppress(ProcessLookupError):  # the group is gone already
             os.killpg(self.popen.pid, signal.SIGKILL)
         self.popen.wait()
+
+    def restart(self) -> None:
+        """Whatever is left of the component is killed; then it starts again (same ports,
+        same Celery node name)."""
+        self.kill()
+        self.start()
 
 
 class Stack:
     def __init__(
         self,
         *,
-        database: str,
-        redis_db: int,
+        database_url: str,
+        redis_url: str,
         run_dir: Path,
-        settings_env: dict[str, str],
+        settings: dict[str, str] | None = None,
+        web_processes: int = 4,
+        workers: int = 1,
+        worker_concurrency: int = 2,
+        beat: bool = True,
         port: int = 0,
         ws_port: int = 0,
     ) -> None:
-        self.database = database
-        self.database_url = f"postgres://postgres@{HOST}:5432/{database}"
-        self.redis_url = f"redis://{HOST}:6379/{redis_db}"
+        self.database_url, self.redis_url = database_url, redis_url
+        self.database = urlsplit(database_url).path.lstrip("/")
         self.run_dir = run_dir
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.ws_port = ws_port or free_port()
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "api.config.settings.local",
             "VAULTPAY_RUN_DIR": str(run_dir),
-            "DATABASE_URL": self.database_url,
-            "REDIS_URL": self.redis_url,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
             "LOG_LEVEL": "WARNING",
-            **settings_env,
+            "HOST": HOST,
+            "PORT": str(self.port),
+            "WS_PORT": str(self.ws_port),
+            "WEB_CONCURRENCY": str(web_processes),
+            "WORKER_CONCURRENCY": str(worker_concurrency),
+            # A sync worker serves one connection at a time; the listen backlog holds the rest.
+            "GUNICORN_CMD_ARGS": "--backlog 2048 --log-level warning",
+            # The Procfile names programs; ours are beside this interpreter.
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            **(settings or {}),
         }
-        self.web: list[Process] = []
-        self.workers: list[Process] = []
-        self.port = port or free_port()
-        # The WebSocket server's port: the web tier names it in each ticket's url.
-        self.ws_port = ws_port or int(settings_env.get("WS_PORT", 0)) or free_port()
-        self.env["WS_PORT"] = str(self.ws_port)
-        self._observer = None
+        self.settings = settings or {}
+        self.components: dict[str, Component] = {}
+        self._add("web", procfile("web"))
+        if procfile("ws") is not None:
+            # The ASGI server runs each sync call on a thread of its own: no kept connections.
+            self._add("ws", procfile("ws"), CONN_MAX_AGE="0")
+        for n in range(1, workers + 1):
+            # A node name each; no cluster chatter between them (nothing to synchronise).
+            extra = f" -n worker{n}@%h --without-mingle --without-gossip --without-heartbeat"
+            self._add(f"worker-{n}", procfile("worker") + extra)
+        if beat:
+            self._add("beat", procfile("beat"))
+        self.ledger = Ledger(database_url)
 
-    def sessions(self) -> set[int]:
-        """The session ids of this process and of every process the stack runs."""
-        return {os.getsid(0)} | {p.popen.pid for p in self.web + self.workers}
+    def _add(self, name: str, command: str, **env: str) -> None:
+        self.components[name] = Component(self, name, command, {**self.env, **env})
 
     @property
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
+    def describe(self) -> str:
+        """What runs, for a report: processes, database, Redis, the settings given."""
+        beat = " and beat" if "beat" in self.components else ""
+        parts = [
+            f"the Procfile's web ({self.env['WEB_CONCURRENCY']} processes)",
+            *(["ws"] if self.serves_sockets else []),
+            f"{len(self.workers())} Celery worker(s) --concurrency "
+            f"{self.env['WORKER_CONCURRENCY']}{beat}",
+        ]
+        settings = ", ".join(f"{k}={v}" for k, v in self.settings.items())
+        return (
+            f"{', '.join(parts)}; PostgreSQL database `{self.database}` (dropped and recreated), "
+            f"{self.redis_url} (flushed)" + (f"; {settings}" if settings else "")
+        )
+
+    @property
+    def serves_sockets(self) -> bool:
+        return "ws" in self.components
+
+    def component(self, name: str) -> Component:
+        return self.components[name]
+
+    def workers(self) -> list[Component]:
+        return [c for c in self.components.values() if c.kind == "worker"]
+
+    def __enter__(self) -> "Stack":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     # Database and Redis ---------------------------------------------------------------------
 
     def reset(self) -> None:
         """Drops and recreates the database, flushes the Redis database, migrates."""
+        admin_url = urlunsplit(urlsplit(self.database_url)._replace(path="/postgres"))
         try:
-            admin = psycopg2.connect(PG_ADMIN_URL, connect_timeout=5)
+            admin = psycopg2.connect(admin_url, connect_timeout=5)
             redis.Redis.from_url(self.redis_url, socket_connect_timeout=5).ping()
         except (psycopg2.OperationalError, redis.ConnectionError) as exc:
-            raise RuntimeError(
-                "The benchmark needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and "
-                f"Redis on 127.0.0.1:6379 (`make test` starts both): {exc}"
-            ) from exc
+            raise RuntimeError(f"PostgreSQL or Redis is not reachable: {exc}") from exc
+        if not re.fullmatch(r"[a-z0-9_]+", self.database):
+            raise ValueError(f"database name {self.database!r}: lower case, digits and _ only")
+        self.ledger.close()
         admin.autocommit = True
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
@@ -176,166 +321,52 @@ class Stack:
     def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return manage(*args, env=self.env, check=check)
 
-    def provision(self, *, prefix: str, users: int, balance: str) -> dict:
-        out = self.run_dir / f"users-{prefix}.json"
-        self.manage(
-            "loadtest_provision",
-            f"--users={users}",
-            f"--prefix={prefix}",
-            f"--balance={balance}",
-            f"--out={out}",
-        )
-        return json.loads(out.read_text())
-
-    def observer(self):
-        if self._observer is None:
-            self._observer = psycopg2.connect(self.database_url)
-            self._observer.autocommit = True
-        return self._observer
-
-    def pending_count(self) -> int:
-        with self.observer().cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM transfers_transfer WHERE status = 'PENDING'")
-            return cursor.fetchone()[0]
-
-    def outcomes(self, *, key_prefix: str) -> dict[str, int]:
-        """Status counts of the transfers whose idempotency keys start with `key_prefix`."""
-        with self.observer().cursor() as cursor:
-            cursor.execute(
-                "SELECT coalesce(failure_code, status), count(*) FROM transfers_transfer "
-                "WHERE idempotency_key LIKE %s GROUP BY 1",
-                [key_prefix + "%"],
-            )
-            return dict(cursor.fetchall())
-
-    def balance(self, *, email: str) -> str:
-        """A wallet's balance as the API writes it (`"125.50"`)."""
-        with self.observer().cursor() as cursor:
-            cursor.execute(
-                "SELECT a.balance FROM accounts_account a JOIN users_user u ON u.id = a.user_id "
-                "WHERE u.email = %s",
-                [email],
-            )
-            paise = cursor.fetchone()[0]
-        return f"{paise // 100}.{paise % 100:02d}"
-
-    def timeline(self, *, key_prefix: str) -> dict:
-        """Of the transfers whose keys start with `key_prefix`: how many, the first accept,
-        the last accept, the last settlement, and p50/p95/p99 of accept -> settled (database
-        clock, seconds)."""
-        with self.observer().cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*), extract(epoch FROM min(created_at)), "
-                "extract(epoch FROM max(created_at)), extract(epoch FROM max(settled_at)), "
-                "percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP "
-                "(ORDER BY extract(epoch FROM settled_at - created_at)) "
-                "FROM transfers_transfer WHERE idempotency_key LIKE %s",
-                [key_prefix + "%"],
-            )
-            count, first, last, settled, waits = cursor.fetchone()
-        return {
-            "count": count,
-            "first": first,
-            "last": last,
-            "settled": settled,
-            "settle_wait": waits or [],  # accept -> settled, seconds: p50, p95, p99
-        }
-
-    def wait_drained(self, *, timeout: float, poll: float = 0.05) -> float:
-        """Waits until no transfer is PENDING; returns the monotonic time it saw that."""
-        deadline = time.monotonic() + timeout
-        while self.pending_count():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.pending_count()} transfers still PENDING")
-            time.sleep(poll)
-        return time.monotonic()
-
     # Processes ------------------------------------------------------------------------------
 
-    def web_start(self, config: ServerConfig) -> None:
-        log = self.run_dir / f"web-{config.kind}.log"
-        env = {**self.env, **config.env()}
-        self.web.append(Process("web", config.command(self.port), env, log))
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection((HOST, self.port), timeout=1) as s:
-                    s.sendall(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-                    if s.recv(12).endswith(b"200"):
-                        return
-            except OSError:
-                pass
-            if not self.web[-1].alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the web server did not start; see {log}")
-            time.sleep(0.1)
+    def start(self, *names: str) -> None:
+        """Starts the named components (default: all, web first, beat last)."""
+        for name in names or self.components:
+            self.components[name].start()
 
-    def ws_start(self) -> bool:
-        """Starts the Procfile's `ws` process (the ASGI server of the WebSocket endpoint) on
-        `ws_port`; False when the Procfile has none."""
-        line = next(
-            (
-                entry.split(":", 1)[1].strip()
-                for entry in (ROOT / "Procfile").read_text().splitlines()
-                if entry.startswith("ws:")
-            ),
-            None,
-        )
-        if line is None:
-            return False
-        log = self.run_dir / "ws.log"
-        env = {
-            **self.env,
-            "PORT": str(self.port),
-            "HOST": HOST,
-            "CONN_MAX_AGE": "0",  # as ServerConfig("uvicorn") says
-            # The Procfile names programs; ours are beside this interpreter.
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        }
-        self.web.append(Process("ws", ["bash", "-c", f"exec {line}"], env, log))
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection((HOST, self.ws_port), 1):
-                return True
-            if not self.web[-1].alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the WebSocket server did not start; see {log}")
-            time.sleep(0.1)
+    def stop(self, *names: str) -> None:
+        """Stops the named components (default: all, in reverse order)."""
+        for name in reversed(names or list(self.components)):
+            self.components[name].stop()
 
-    def web_stop(self) -> None:
-        while self.web:
-            self.web.pop().stop()
-
-    def workers_start(self, *, concurrency: int, beat: bool = True) -> float:
-        """Starts one Celery worker (prefork, `concurrency` children) and, with `beat`, the
-        beat that runs the settlement sweep; returns the monotonic time the worker was ready."""
-        log = self.run_dir / "worker.log"
-        offset = log.stat().st_size if log.exists() else 0
-        celery = [sys.executable, "-m", "celery", "-A", "api.config.celery"]
-        worker_args = ["worker", "--concurrency", str(concurrency), "--loglevel", "INFO"]
-        # No cluster chatter: one worker, nothing to synchronise with.
-        worker_args += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
-        worker = Process("worker", [*celery, *worker_args], self.env, log)
-        self.workers.append(worker)
-        if beat:
-            schedule = str(self.run_dir / "celerybeat-schedule")
-            beat_args = ["beat", "--loglevel", "WARNING", "--schedule", schedule]
-            self.workers.append(
-                Process("beat", [*celery, *beat_args], self.env, self.run_dir / "beat.log")
-            )
-        deadline = time.monotonic() + 60
-        while b" ready." not in log.read_bytes()[offset:]:
-            if not worker.alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the Celery worker did not start; see {log}")
-            time.sleep(0.02)
+    def start_workers(self) -> float:
+        """Starts every worker; returns the monotonic time the last one was ready."""
+        self.start(*(w.name for w in self.workers()))
         return time.monotonic()
 
-    def workers_stop(self) -> None:
-        while self.workers:
-            self.workers.pop().stop(timeout=60)
+    def stop_workers(self) -> None:
+        self.stop(*(w.name for w in self.workers()))
+
+    def pids(self) -> StackPids:
+        web, ws, beat = (self.components.get(n) for n in ("web", "ws", "beat"))
+        return StackPids(
+            web_master=web.pid,
+            web_workers=web.children(),
+            ws=ws.pid if ws else 0,
+            workers={w.name: WorkerPids(w.pid, w.children()) for w in self.workers()},
+            beat=beat.pid if beat else 0,
+        )
+
+    def sessions(self) -> set[int]:
+        """The session ids of this process and of every running component (for cpu.py)."""
+        return {os.getsid(0)} | {c.pid for c in self.components.values() if c.alive()}
 
     def close(self) -> None:
-        """Stops every process this stack started; safe to call more than once."""
-        self.web_stop()
-        self.workers_stop()
-        if self._observer is not None:
-            self._observer.close()
-            self._observer = None
+        """Stops every component and closes the ledger connection; safe to call again."""
+        try:
+            self.stop()
+        finally:
+            for component in self.components.values():
+                component.kill()
+            self.ledger.close()
+
+
+def _http_ok(port: int, path: str) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=1) as s:
+        s.sendall(f"GET {path} HTTP/1.0\r\nHost: {HOST}\r\n\r\n".encode())
+        return s.recv(12).endswith(b"200")
+    return False

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make loadtest`: start PostgreSQL and Redis if they are down, then `python -m loadtests.run`
-# (the stack, provisioning, locust, the ledger audit and the report). Arguments go to it.
+# (the stack, provisioning, the open-loop load, the ledger audit and the report). Arguments
+# go to it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -43,7 +43,7 @@ say "web: eslint (with feature import boundaries) and tsc --noEmit (strict)"
 # It runs before pytest so that pytest's summary stays the last line. LOADTEST_SMOKE=0 skips it.
 smoke=0
 if [[ "${LOADTEST_SMOKE:-1}" != 0 ]]; then
-    say "Load smoke: 30 s of uniform payments with locust, then ledger_audit"
+    say "Load smoke: 30 s of uniform payments and socket users, then ledger_audit"
     smoke_log="$VAULTPAY_RUN_DIR/loadtest-smoke.log"
     python -m loadtests.run --scenario uniform --rate "${LOADTEST_SMOKE_RATE:-20}" --duration 30 \
         --users 200 --sockets 3 --name smoke --results "$VAULTPAY_RUN_DIR/loadtest-smoke/results" \
@@ -54,6 +54,31 @@ if [[ "${LOADTEST_SMOKE:-1}" != 0 ]]; then
     if [[ $smoke -ne 0 ]]; then
         tail -60 "$smoke_log"
         printf '\033[31mThe load smoke failed (log: %s)\033[0m\n' "$smoke_log" >&2
+    fi
+fi
+
+# The fault smoke: under load on private PostgreSQL and Redis, a Celery worker SIGKILLed,
+# Redis stopped for 10 s and the socket server SIGKILLed, then the history checker and the
+# ledger audit (loadtests/README.md, "make chaos"); about 90 s. A failed verdict or a fault not
+# recovered fails the suite. CHAOS_SEED replays a schedule; CHAOS_SMOKE=0 skips it.
+chaos=0
+if [[ "${CHAOS_SMOKE:-1}" != 0 ]]; then
+    say "Fault smoke: worker SIGKILL, Redis stopped, socket server SIGKILL under load; history checker"
+    chaos_log="$VAULTPAY_RUN_DIR/chaos-short.log"
+    chaos_report="$VAULTPAY_RUN_DIR/chaos-short/chaos-short.md"
+    python -m loadtests.chaos --short --results "$chaos_report" \
+        ${CHAOS_SEED:+--seed "$CHAOS_SEED"} > "$chaos_log" 2>&1 || chaos=$?
+    grep -m1 '^==> .*Seed' "$chaos_log" || true
+    sed -n '/^## Figures against targets/,/^## Phases/p' "$chaos_report" 2>/dev/null \
+        | grep '^|' || true
+    if [[ $chaos -ne 0 ]]; then
+        if [[ -f "$chaos_report" ]]; then
+            sed -n '/^## Phases/,$p' "$chaos_report"
+            grep '^FAILED' "$chaos_log" || true
+        else
+            tail -40 "$chaos_log"
+        fi
+        printf '\033[31mThe fault smoke failed (log: %s)\033[0m\n' "$chaos_log" >&2
     fi
 fi
 
@@ -71,4 +96,5 @@ ensure_chromium
 say "web: end to end in Chromium against the real stack (its own database and Redis db)"
 (cd web && npm run --silent build >/dev/null && npm run e2e) || status=1
 [[ $smoke -ne 0 ]] && die "the load smoke failed (see above)"
+[[ $chaos -ne 0 ]] && die "the fault smoke failed (see above)"
 exit $status

@@ -51,6 +51,18 @@ def test_creates_funded_users_with_working_tokens(tmp_path, client):
         **bearer(first["access"]),
     )
     assert response.status_code == 202, response.content
+    # A long load run refreshes the access token before it expires; the refresh rotates.
+    refreshed = client.post(
+        "/api/users/token/refresh/", {"refresh": first["refresh"]}, content_type="application/json"
+    )
+    assert refreshed.status_code == 200, refreshed.content
+    assert AccessToken(refreshed.json()["access"])["user_id"] == str(
+        users.get(email=first["email"]).pk
+    )
+    again = client.post(
+        "/api/users/token/refresh/", {"refresh": first["refresh"]}, content_type="application/json"
+    )
+    assert again.status_code == 401
     assert stat.S_IMODE((tmp_path / "users.json").stat().st_mode) == 0o600
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from api.core.exceptions import ApplicationError
 from api.core.money import format_paise, parse_paise
@@ -26,7 +26,8 @@ class Command(BaseCommand):
     help = (
         "Creates N load-test users (PREFIX-000001@loadtest.vaultpay.test, ...) with wallets "
         "funded from the treasury through settlement, and writes a JSON file with each "
-        "user's email and a fresh access token. Load tests only; about 10,000 users a minute."
+        "user's email, a fresh access token and a refresh token (so a long run can refresh "
+        "the access token). Load tests only; about 10,000 users a minute."
     )
 
     def add_arguments(self, parser):
@@ -70,6 +71,8 @@ class Command(BaseCommand):
                 raise CommandError(f"{exc.code}: {exc.message}") from None
 
         lifetime = jwt_settings.ACCESS_TOKEN_LIFETIME
+        with transaction.atomic(durable=True):  # one commit for the refresh tokens' rows
+            tokens = [(w.user.email, RefreshToken.for_user(w.user)) for w in wallets]
         document = {
             "prefix": prefix,
             "password": password,
@@ -77,8 +80,8 @@ class Command(BaseCommand):
             "issued_at": int(time.time()),
             "access_lifetime_seconds": int(lifetime.total_seconds()),
             "users": [
-                {"email": w.user.email, "access": str(AccessToken.for_user(w.user))}
-                for w in wallets
+                {"email": email, "access": str(refresh.access_token), "refresh": str(refresh)}
+                for email, refresh in tokens
             ],
         }
         out.parent.mkdir(parents=True, exist_ok=True)
