@@ -35,7 +35,7 @@ class TicketCreateApi(APIView):
             ),
         },
         description="A single-use ticket, valid 30 s, for "
-        "`WS <url>?ticket=T[&after_seq=N]` (contract section 5): `hello` with the latest seq, "
+        "`WS <url>?ticket=T[&after_seq=N]` (docs/socket-protocol.md): `hello` with the latest seq, "
         "the stored events after `after_seq` in order, then live `transfer.updated` and "
         "`balance.updated`. Close codes: 4401 bad ticket or deactivated user, 4400 malformed "
         "`after_seq`, 4410 too far behind or past retention (reload over REST), 4429 too slow "

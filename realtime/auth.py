@@ -1,4 +1,4 @@
-"""WebSocket tickets (contract sections 3 and 5): single use, bound to a user, 30 s.
+"""WebSocket tickets: single use, bound to a user, 30 s.
 
 A ticket is a random token handed out over the authenticated REST API and presented once in
 the socket URL, so access tokens never travel in URLs. Redis keeps only a hash of it, under

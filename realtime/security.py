@@ -1,4 +1,4 @@
-"""Origin check for WebSocket handshakes (contract section 5).
+"""Origin check for WebSocket handshakes.
 
 Browsers send `Origin` with every WebSocket handshake and let any page open a socket to any
 site, so the server decides: a request with an `Origin` must come from an allowed origin,

@@ -22,7 +22,7 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
-# Close code of a socket whose user was deactivated (contract section 5: 4401).
+# Close code of a socket whose user was deactivated (docs/socket-protocol.md).
 CLOSE_USER_DEACTIVATED = 4401
 # How long a publication may take before the caller stops waiting for it.
 PUBLISH_TIMEOUT_SECONDS = 5.0

@@ -1,4 +1,4 @@
-"""The error envelope of contract section 2, built in one place."""
+"""The error envelope (README, "API"), built in one place."""
 
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse

@@ -1,4 +1,4 @@
-"""Every error leaves VaultPay in the envelope of contract section 2.
+"""Every error leaves VaultPay in the error envelope (README, "API").
 
 `drf_exception_handler` covers the REST views; `ErrorEnvelopeMiddleware` covers what Django
 itself answers (unknown URLs, wrong methods outside DRF, crashes). A 500 says only
@@ -25,7 +25,7 @@ from api.core.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
 
-# DRF's own codes are kept except where a more specific contract code exists.
+# DRF's own codes are kept except where the API names a more specific code of its own.
 _CODES: dict[type[Exception], str] = {
     exceptions.ParseError: "malformed_request",
     exceptions.ValidationError: "validation_error",

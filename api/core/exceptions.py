@@ -1,6 +1,6 @@
 class ApplicationError(Exception):
     """The one domain error: services raise it, the exception handler turns it into the
-    contract's error envelope."""
+    error envelope (README, "API")."""
 
     def __init__(
         self,

@@ -7,7 +7,7 @@ from api.core.money import format_paise, parse_paise
 
 @extend_schema_field(OpenApiTypes.STR)
 class MoneyField(serializers.Field):
-    """Money as the contract has it (section 2): integer paise inside, a string outside.
+    """Money as the API has it: integer paise inside, a string outside.
 
     Output is always two decimals ("125.50"). Input must be a JSON string of rupees with at
     most two decimals; a JSON number, or any other shape, is refused rather than rounded.

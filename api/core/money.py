@@ -4,7 +4,7 @@ import re
 
 from django.core.exceptions import ImproperlyConfigured
 
-# Contract section 2: ASCII digits only, no sign, no exponent, at most two decimals.
+# Amounts on input: ASCII digits only, no sign, no exponent, at most two decimals.
 AMOUNT_PATTERN = re.compile(r"(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?", re.ASCII)
 
 

@@ -1,4 +1,4 @@
-"""Cursor pagination for every list (contract section 2): `{"results", "next", "previous"}`,
+"""Cursor pagination for every list: `{"results", "next", "previous"}`,
 20 rows by default, `page_size` up to 100, and a 400 in the error envelope for an invalid
 `page_size` or cursor where DRF would silently fall back or answer 404."""
 

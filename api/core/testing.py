@@ -1,4 +1,4 @@
-"""Test assertions for the error envelope of contract section 2, shared by every app's tests."""
+"""Test assertions for the error envelope (README, "API"), shared by every app's tests."""
 
 
 def assert_error(response, status: int, code: str, fields: dict | None = None) -> dict:

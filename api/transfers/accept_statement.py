@@ -1,4 +1,4 @@
-"""The one SQL statement behind `services.transfer_accept_fast` (contract section 8).
+"""The one SQL statement behind `services.transfer_accept_fast` (README, "How it works", Accept).
 
 It resolves both accounts, reads the idempotency key, inserts the PENDING transfer when the
 key is new and returns the transfer with both parties: one round trip for a new transfer or

@@ -1,4 +1,4 @@
-"""Idempotency keys and request fingerprints (contract section 4)."""
+"""Idempotency keys and request fingerprints."""
 
 import hashlib
 import json
@@ -21,7 +21,7 @@ def welcome_idempotency_key(*, user_id: uuid.UUID) -> str:
     return f"welcome {user_id}"
 
 
-# 8-255 visible ASCII characters (0x21-0x7E), contract section 4.
+# 8-255 visible ASCII characters (0x21-0x7E).
 _KEY_PATTERN = re.compile(r"[\x21-\x7e]{8,255}", re.ASCII)
 
 

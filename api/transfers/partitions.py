@@ -1,4 +1,4 @@
-"""Settlement partitions (contract section 8).
+"""Settlement partitions.
 
 Senders hash into SETTLEMENT_PARTITIONS partitions. One settler at a time drains a partition,
 in acceptance (id) order, under a transaction-scoped PostgreSQL advisory lock; so a sender's

@@ -1,4 +1,4 @@
-"""The JSON shapes of contract sections 3-5, built in one place so events and REST responses
+"""The JSON shapes of REST responses and socket events, built in one place so the two
 cannot drift apart. Money is a two-decimal string, timestamps UTC with microseconds and `Z`."""
 
 import uuid
@@ -109,7 +109,7 @@ def balance_payload(*, account: Account, pending_out: int) -> BalancePayload:
 
 
 class TransferUpdatedMessage(TypedDict):
-    """WebSocket message of a stored `transfer.updated` event (contract section 5)."""
+    """WebSocket message of a stored `transfer.updated` event (docs/socket-protocol.md)."""
 
     type: Literal["transfer.updated"]
     seq: int
@@ -117,7 +117,7 @@ class TransferUpdatedMessage(TypedDict):
 
 
 class BalanceUpdatedMessage(TypedDict):
-    """WebSocket message of a stored `balance.updated` event (contract section 5)."""
+    """WebSocket message of a stored `balance.updated` event (docs/socket-protocol.md)."""
 
     type: Literal["balance.updated"]
     seq: int

@@ -76,7 +76,7 @@ def user_events_after(
 
 
 def account_balance_get(*, account: Account) -> BalancePayload:
-    """The balance JSON of contract section 3 (GET /api/wallet/balance/)."""
+    """The balance JSON (GET /api/wallet/balance/)."""
     pending_out = pending_out_by_account(account_ids=[account.pk]).get(account.pk, 0)
     return balance_payload(account=account, pending_out=pending_out)
 
@@ -171,7 +171,7 @@ class CashflowPayload(TypedDict):
 
 
 def account_cashflow_get(*, account: Account, days: int) -> CashflowPayload:
-    """The cash flow JSON of contract section 3 (GET /api/wallet/cashflow/): for each of the
+    """The cash flow JSON (GET /api/wallet/cashflow/): for each of the
     `days` calendar days in DISPLAY_TIME_ZONE ending today, oldest first, the money in and out
     (unsigned) and the balance at the end of the day, carried across days without entries.
 

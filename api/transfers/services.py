@@ -76,9 +76,9 @@ def transfer_create_pending(
     Locks: none taken explicitly; an insert racing another of the same key waits on the
     unique index until the other transaction ends.
     Idempotent: a well-formed new request is one INSERT ... ON CONFLICT DO NOTHING; when the
-    key is taken (or the request is invalid) the key decides first, as the contract orders:
-    the same fingerprint returns that transfer, whatever its state, and False; the same new
-    key sent many times at once inserts one row and the others return it as a replay.
+    key is taken (or the request is invalid) the key decides first, being looked up before
+    validation: the same fingerprint returns that transfer, whatever its state, and False; the
+    same new key sent many times at once inserts one row and the others return it as a replay.
     Backpressure: while the backlog is over its limits (backlog.py), a new payment or deposit
     is inserted in a savepoint and rolled back, so overload is decided after the key lookup:
     a known key, or one a concurrent request is storing (the insert waits for it), replays.
@@ -154,7 +154,7 @@ def transfer_accept_fast(
     the receiver is unknown, inactive or the sender; the key is known with another
     fingerprint; a request with the same key committed after the statement began; the
     database is not PostgreSQL; or the backlog is over its limits. Call `transfer_accept`
-    then: it decides every case, in the contract's order, and raises its errors. Same
+    then: it decides every case, in the order of checks (README, "API"), and raises its errors. Same
     transaction and idempotency contract as `transfer_create_pending`.
     """
     if (
@@ -228,7 +228,7 @@ def transfer_request_rejected(
     """The error for a request whose body is malformed, sent by the user (or, for None, to the
     treasury's key scope): 422 `idempotency_key_reused` when the key is already taken (no
     stored fingerprint can match a malformed request), else 400 `validation_error` naming
-    `fields`. The contract looks the key up before validating. Stores nothing."""
+    `fields`. The key is looked up before validation. Stores nothing."""
     taken = Transfer.objects.filter(idempotency_key=idempotency_key)
     if sender_user_id is None:
         taken = taken.filter(sender__kind=Account.Kind.TREASURY)
@@ -317,7 +317,7 @@ def _transfer_by_key(*, sender: Account, idempotency_key: str) -> Transfer | Non
 def _new_transfer_problem(
     *, sender: Account, receiver: Account | None, amount: int, note: str, kind: str
 ) -> ApplicationError | None:
-    """Why a new transfer would be refused (contract section 4), or None."""
+    """Why a new transfer would be refused, or None."""
     if receiver is None or (receiver.user is not None and not receiver.user.is_active):
         return ApplicationError("receiver_not_found", "No active user has this email.")
     if receiver.pk == sender.pk:
@@ -356,7 +356,7 @@ def transfers_settle(*, transfer_ids: Iterable[int]) -> list[Transfer]:
     `sender_inactive`, `receiver_inactive`, `insufficient_funds` (a user wallet never goes
     below zero; the treasury may); else SUCCESS with two ledger entries. Nothing is raised
     for these; database errors propagate.
-    Events (contract section 5): for each user concerned, one `transfer.updated` per transfer
+    Events (README, "Realtime"): for each user concerned, one `transfer.updated` per transfer
     finished here, then one `balance.updated` as of commit, numbered from Account.last_seq.
     """
     transfer_ids = list(transfer_ids)

@@ -1,4 +1,4 @@
-"""POST /api/realtime/ticket/ (contract section 3)."""
+"""POST /api/realtime/ticket/."""
 
 import pytest
 from asgiref.sync import async_to_sync

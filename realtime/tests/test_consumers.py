@@ -1,6 +1,6 @@
 """The notifications socket against the real ASGI application (origin check, ticket
 middleware, routing, consumer), the real Redis channel layer and PostgreSQL; events come from
-the real settlement services, published after their commit (contract section 5)."""
+the real settlement services, published after their commit."""
 
 from datetime import timedelta
 

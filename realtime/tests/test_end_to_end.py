@@ -1,6 +1,6 @@
 """End to end with real processes: the socket server (Procfile `ws`) serving HTTP and WebSockets, a
 Celery worker process settling, PostgreSQL and Redis; `websockets` clients for sender and
-receiver; transfers POSTed over HTTP (contract sections 3-5)."""
+receiver; transfers POSTed over HTTP."""
 
 import time
 import uuid

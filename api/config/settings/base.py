@@ -166,7 +166,7 @@ DEMO_MODE = env.boolean("DEMO_MODE", False)
 # with DEMO_DATA=1.
 SEED_DEMO_ALLOWED = True
 
-# Contract section 2: request bodies are at most 64 KiB.
+# Request bodies are at most 64 KiB, else 413 (README, "API").
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 
 THROTTLE_RATES = {
@@ -283,7 +283,7 @@ def channel_layers(redis_url: str) -> dict:
 
 CHANNEL_LAYERS = channel_layers(REDIS_URL)
 
-# Realtime (contract section 5). REST stays on the WSGI server on PORT; WebSockets are served
+# Realtime (README, "Realtime"). REST stays on the WSGI server on PORT; WebSockets are served
 # by the ASGI server on WS_PORT (Procfile `ws`). The ticket endpoint answers the absolute URL
 # to open: WS_PUBLIC_URL when set (behind a reverse proxy), else ws://<request host>:WS_PORT.
 # HTTP_PORT, when set, is the web app's port for the ws process: process managers such as
@@ -308,7 +308,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # are still closed past CONN_MAX_AGE and when unusable (api/config/celery.py).
 CELERY_DB_REUSE_MAX = 1_000_000
 # Redis redelivers an unacknowledged message only after this many seconds; the beat sweep,
-# not redelivery, is the real recovery path (contract section 8).
+# not redelivery, is the real recovery path (README, "How it works", Recovery).
 # Socket timeouts bound a worker's or beat's own commands on a broker that vanished without
 # closing the connection; the consuming loop is not subject to them. A publish from a request
 # uses shorter ones (api/config/celery.py).
@@ -341,7 +341,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# Settlement (contract section 8): senders hash into a fixed number of partitions, each drained
+# Settlement (README, "How it works"): senders hash into a fixed number of partitions, each drained
 # by one settler at a time in acceptance order. Changing the count while transfers are PENDING
 # would break per-sender order; drain first.
 SETTLEMENT_PARTITIONS = env.integer("SETTLEMENT_PARTITIONS", 16)

@@ -1,5 +1,5 @@
-"""Contract section 2: request bodies are at most 64 KiB, else 413, whether or not the client
-declares the length. A body sent chunked (no Content-Length) is otherwise read like any other."""
+"""Request bodies are at most 64 KiB, else 413, whether or not the client declares the length. A
+body sent chunked (no Content-Length) is otherwise read like any other."""
 
 import io
 import json

@@ -1,4 +1,4 @@
-"""Every source of an error response answers with the envelope of contract section 2."""
+"""Every source of an error response answers with the error envelope (README, "API")."""
 
 import time
 from datetime import timedelta

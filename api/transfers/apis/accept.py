@@ -95,14 +95,14 @@ class TransferCreateApi(APIView):
             ref_name = "TransferCreate"
 
     def dispatch(self, request, *args, **kwargs):
-        # The hot path (contract section 8): a well-formed request is answered in one SQL
+        # The hot path: a well-formed request is answered in one SQL
         # statement without DRF's request, serializer and renderer. Anything else, and every
         # case that statement cannot decide, takes the full path, which decides them all.
         fast = self._fast_post(request)
         return fast if fast is not None else super().dispatch(request, *args, **kwargs)
 
     def _fast_post(self, request: HttpRequest) -> HttpResponse | None:
-        # The contract's order of checks: authentication before the body is even parsed.
+        # The order of checks (README, "API"): authentication before the body is even parsed.
         if request.method != "POST" or request.content_type != "application/json":
             return None
         try:
@@ -136,7 +136,7 @@ class TransferCreateApi(APIView):
         request=InputSerializer, parameters=[IDEMPOTENCY_KEY], responses=ACCEPT_RESPONSES
     )
     def post(self, request):
-        data = request.data  # checks in contract order: body, key, key lookup, validation
+        data = request.data  # checks in order: body, key, key lookup, validation
         key = idempotency_key_parse(request.headers.get("Idempotency-Key"))
         sender_user_id = uuid.UUID(str(request.user.id))
         serializer = self.InputSerializer(data=data)

@@ -58,7 +58,7 @@ class PartyOutputSerializer(serializers.Serializer):
 
 
 class TransferOutputSerializer(serializers.Serializer):
-    """The transfer JSON of contract section 4 (payloads.transfer_payload)."""
+    """The transfer JSON (payloads.transfer_payload)."""
 
     id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=Transfer.Status.choices)

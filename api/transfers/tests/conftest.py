@@ -28,7 +28,7 @@ def make_wallet():
 
 @pytest.fixture
 def ledger_audited():
-    """The test ends with a clean `ledger_audit` (every invariant of contract section 4)."""
+    """The test ends with a clean `ledger_audit` (every ledger invariant)."""
     yield
     out = io.StringIO()
     call_command("ledger_audit", stdout=out)

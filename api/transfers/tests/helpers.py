@@ -137,5 +137,5 @@ def broker_reset() -> None:
         partition_wake_clear(partition=partition)
 
 
-# MoneyField's message for anything that is not an amount string (contract section 2).
+# MoneyField's message for anything that is not an amount string.
 AMOUNT_INVALID = 'Send the amount as a string of rupees with at most two decimals, e.g. "125.50".'

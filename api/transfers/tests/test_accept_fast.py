@@ -1,6 +1,6 @@
-"""The hot path of POST /api/wallet/transfer/ (contract section 8): a new transfer and a replay
-are each answered with one prepared SQL statement, and whatever that statement cannot decide
-falls back to the full path, which answers as it always did."""
+"""The hot path of POST /api/wallet/transfer/: a new transfer and a replay are each answered with
+one prepared SQL statement, and whatever that statement cannot decide falls back to the full path,
+which answers as it always did."""
 
 import io
 import json

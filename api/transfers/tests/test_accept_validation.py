@@ -1,6 +1,6 @@
-"""Bad input to POST /api/wallet/transfer/ and GET /api/wallet/transfers/{id}/ (contract
-sections 2-4): every case is a 4xx in the error envelope with the right code and fields, stores
-nothing (no transfer, entry or event) and leaves its Idempotency-Key unused."""
+"""Bad input to POST /api/wallet/transfer/ and GET /api/wallet/transfers/{id}/: every case is a 4xx
+in the error envelope with the right code and fields, stores nothing (no transfer, entry or event)
+and leaves its Idempotency-Key unused."""
 
 import json
 import uuid
@@ -163,7 +163,7 @@ CASES = {
         "validation_error",
         {"amount": [ZERO], "note": [NOTE_LONG]},
     ),
-    # receivers (contract section 4)
+    # receivers
     "unknown-receiver": (
         {"receiver_email": "nobody@example.in", "amount": "1.00"},
         400,

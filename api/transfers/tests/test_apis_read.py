@@ -1,4 +1,4 @@
-"""The wallet's read endpoints (contract section 3): balance, one transfer, history, cash flow."""
+"""The wallet's read endpoints: balance, one transfer, history, cash flow."""
 
 import uuid
 from base64 import b64encode

@@ -1,4 +1,4 @@
-"""Contract section 5: what a settlement stores for each user, numbered without gaps."""
+"""Socket events: what a settlement stores for each user, numbered without gaps."""
 
 import re
 

@@ -1,6 +1,6 @@
-"""Per-sender order with several workers (contract section 4, "Order"; section 8): a sender's
-transfers settle in acceptance order, and each funds check sees every earlier transfer's
-effect, however many worker processes drain the partitions."""
+"""Per-sender order with several workers: a sender's transfers settle in acceptance order, and each
+funds check sees every earlier transfer's effect, however many worker processes drain the
+partitions."""
 
 import itertools
 

@@ -1,6 +1,6 @@
-"""Idempotency-Key on POST /api/wallet/transfer/ and POST /api/wallet/deposits/, rule by rule
-(contract section 4): checks in the order auth -> body -> key -> key lookup -> validation;
-keys scoped per sender (deposits: per treasury) and never consumed by a refused request."""
+"""Idempotency-Key on POST /api/wallet/transfer/ and POST /api/wallet/deposits/, rule by rule:
+checks in the order auth -> body -> key -> key lookup -> validation; keys scoped per sender
+(deposits: per treasury) and never consumed by a refused request."""
 
 import pytest
 from django.conf import settings
@@ -137,7 +137,7 @@ def test_a_quoted_key_is_the_same_key_unquoted(alice, bob):
     ],
     ids=["auth", "body-before-missing-key", "body-before-bad-key", "key", "key-form", "fields"],
 )
-def test_checks_run_in_the_contract_order(alice, authenticated, body, key, status, code):
+def test_checks_run_in_the_documented_order(alice, authenticated, body, key, status, code):
     """auth -> body parses -> key present and well-formed -> key lookup -> validation."""
     client = client_of(alice) if authenticated else APIClient()
     headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}

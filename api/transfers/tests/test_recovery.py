@@ -1,7 +1,7 @@
-"""Settlement that is delivered twice, races itself, dies mid-batch or rolls back (contract
-sections 4 and 8): a PENDING transfer leaves PENDING exactly once, money moves once, and
-nothing is enqueued or announced for work that did not commit. Real PostgreSQL, Redis and
-Celery worker processes; every test ends with a clean `ledger_audit`."""
+"""Settlement that is delivered twice, races itself, dies mid-batch or rolls back: a PENDING
+transfer leaves PENDING exactly once, money moves once, and nothing is enqueued or announced for
+work that did not commit. Real PostgreSQL, Redis and Celery worker processes; every test ends with a
+clean `ledger_audit`."""
 
 import os
 import re
@@ -73,7 +73,7 @@ def outcomes(transfers) -> list[tuple[str, str | None]]:
 
 def assert_told_once(transfers) -> None:
     """Each finished transfer was announced once to its sender, and once to its receiver when
-    it succeeded (contract section 5)."""
+    it succeeded."""
     ids = [str(t.uuid) for t in transfers]
     rows = Transfer.objects.filter(uuid__in=ids).values_list(
         "uuid", "status", "sender__user_id", "receiver__user_id"
@@ -369,7 +369,7 @@ def test_a_rolled_back_accept_stores_enqueues_and_announces_nothing(make_wallet,
     assert events_told == []
 
     # The same accept committed: one row, the partition awake, one message; accepting
-    # stores and announces no event (contract section 5).
+    # stores and announces no event.
     with transaction.atomic(durable=True):
         accept()
 
