@@ -250,6 +250,9 @@ MAX_PENDING = env.integer("MAX_PENDING", 100_000)
 MAX_PENDING_AGE = env.integer("MAX_PENDING_AGE", 30)
 
 CELERY_BROKER_URL = REDIS_URL
+# kombu's Redis transport with one fix: a worker that loses Redis while it holds an
+# unacknowledged task reconnects instead of exiting (api/config/broker.py).
+CELERY_BROKER_TRANSPORT = "api.config.broker:Transport"
 
 
 def channel_layers(redis_url: str) -> dict:

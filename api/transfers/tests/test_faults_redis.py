@@ -1,12 +1,16 @@
 """A Redis outage under the real stack: gunicorn serving the WSGI app (the Procfile's `web`),
 a Celery worker and beat, on PostgreSQL, with a Redis server of the test's own that is
-killed (and restarted empty) and then frozen (SIGSTOP) and thawed."""
+killed (and restarted empty) or frozen (SIGSTOP) and thawed, also while the worker holds a
+delivered, unacknowledged task."""
 
 import contextlib
+import time
 import uuid
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
+from api.transfers.partitions import ADVISORY_LOCK_NAMESPACE, partition_of
 from api.transfers.tests.faults import RecordingClient, assert_settled
 from api.transfers.tests.worker import BeatProcess, WorkerProcess
 from realtime.tests.processes import WsgiServer
@@ -19,10 +23,15 @@ SETTLED_WITHIN = 45
 
 
 @pytest.fixture
-def stack(private_redis, tmp_path):
+def worker(tmp_path):
+    """Two pool slots: with a task in hand, the free one keeps a BRPOP in flight."""
+    return WorkerProcess(concurrency=2, log=tmp_path / "worker.log")
+
+
+@pytest.fixture
+def stack(private_redis, worker, tmp_path):
     """The web, worker and beat processes; each is stopped at the end whatever happened."""
     web = WsgiServer(log=tmp_path / "web.log")
-    worker = WorkerProcess(concurrency=1, log=tmp_path / "worker.log")
     beat = BeatProcess(log=tmp_path / "beat.log")
     with contextlib.ExitStack() as stop:
         for process in (web, worker, beat):
@@ -89,3 +98,62 @@ def test_redis_down_or_frozen_accepts_and_reads_go_on_and_settlement_resumes(
     assert slowest.seconds < 1.0, slowest
     ticket = stack.call("POST", "/api/realtime/ticket/", user=alice.user)
     assert ticket.status == 200  # Redis is back for what needs it
+
+
+@contextlib.contextmanager
+def partition_held(partition: int):
+    """Holds the partition's advisory lock on a database connection of its own, as a settler
+    in the middle of a drain would: a settle task for it waits, delivered and unacknowledged."""
+    holder = connections.create_connection(DEFAULT_DB_ALIAS)
+    holder.set_autocommit(False)
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, partition]
+            )
+        yield
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def wait_for_settler_waiting(timeout: float = 30) -> None:
+    """Returns once a settle task is running and waits for a partition's advisory lock."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            assert time.monotonic() < deadline, "no settle task waits for the partition"
+            time.sleep(0.05)
+
+
+@pytest.mark.parametrize("task_ends", ["during the outage", "once Redis is back"])
+def test_a_worker_holding_an_unacknowledged_task_reconnects_after_a_redis_crash(
+    stack, worker, private_redis, people, make_wallet, task_ends
+):
+    alice, bob, _ = people
+    carol = make_wallet(balance=1_000_000)
+    assert partition_of(account_id=carol.pk) != partition_of(account_id=alice.pk)
+    with contextlib.ExitStack() as held:
+        held.enter_context(partition_held(partition_of(account_id=alice.pk)))
+        assert stack.pay(sender=alice, receiver=bob).status == 202
+        wait_for_settler_waiting()
+        private_redis.kill()
+        time.sleep(3)  # the worker meets the outage with the task in hand
+        if task_ends == "during the outage":
+            held.close()
+            time.sleep(1)
+        private_redis.start()  # empty: the queued and unacknowledged messages are gone
+    # A worker that gave up logs this and shuts down, which may take it a while.
+    assert "Unrecoverable error" not in worker.log.read_text(), worker.log.read_text()
+    assert worker.process.poll() is None, worker.log.read_text()
+    # A partition the task in hand does not drain: only a reconnected worker settles it.
+    assert stack.pay(sender=carol, receiver=bob).status == 202
+
+    assert_settled(stack.accepted, within=SETTLED_WITHIN)
+    assert worker.process.poll() is None, worker.log.read_text()
