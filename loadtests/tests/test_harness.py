@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import signal
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -23,11 +24,13 @@ from loadtests.stack import Stack
 
 
 def alive(pid: int) -> bool:
+    """Running, and not a zombie: an orphan killed after its parent is reaped by PID 1, which
+    in a container may never do it."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
         return False
-    return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 @pytest.fixture(scope="module")
