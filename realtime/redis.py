@@ -4,10 +4,12 @@ Handshakes consume tickets and count sockets through it, so a stopped or frozen 
 handshake at most about REDIS_TIMEOUT_SECONDS before it is closed 1013 (try again later). The
 channel layer keeps connections of its own, whose reads block for seconds on purpose (settings
 `channel_layers`); its calls on the handshake are bounded with `asyncio.timeout` instead.
+Both connect with `connection_class`, whose writes never lose a task's cancellation.
 """
 
 import asyncio
 import weakref
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from redis import asyncio as aioredis
@@ -19,6 +21,47 @@ from redis.exceptions import RedisError
 REDIS_TIMEOUT_SECONDS = 0.25
 # What an unreachable, frozen or failing Redis raises (`asyncio.timeout` raises TimeoutError).
 REDIS_ERRORS = (RedisError, TimeoutError)
+
+
+class WritesKeepCancellation:
+    """Raises a cancellation that a redis-py write swallowed.
+
+    redis-py bounds every write with `asyncio.wait_for`, which on Python 3.11 returns normally
+    when its task is cancelled just as the write completes (CPython gh-86296; 3.12 rebuilt
+    `wait_for` on `asyncio.timeout`). A channel-layer receive cancelled there went on polling
+    Redis for ever, so its consumer never ended, nor did the shutdown of its event loop (a
+    server stopping, or a test's loop closing). The cancellation is raised again once the
+    write returns, and the connection dropped, as redis-py drops one whose write was
+    interrupted: its reply will never be read.
+    """
+
+    async def send_packed_command(self, command, check_health: bool = True) -> None:
+        task = asyncio.current_task()
+        cancels = task.cancelling() if task is not None else 0
+        await super().send_packed_command(command, check_health)
+        if task is not None and task.cancelling() > cancels:
+            await self.disconnect(nowait=True)
+            raise asyncio.CancelledError
+
+
+class _TCPConnection(WritesKeepCancellation, aioredis.Connection):
+    pass
+
+
+class _TLSConnection(WritesKeepCancellation, aioredis.SSLConnection):
+    pass
+
+
+class _UnixSocketConnection(WritesKeepCancellation, aioredis.UnixDomainSocketConnection):
+    pass
+
+
+def connection_class(url: str) -> type[aioredis.connection.AbstractConnection]:
+    """The asyncio connection class for a Redis URL (redis://, rediss:// or unix://), as
+    redis-py would choose it, with writes that keep their task's cancellation."""
+    scheme = urlsplit(url).scheme
+    return {"rediss": _TLSConnection, "unix": _UnixSocketConnection}.get(scheme, _TCPConnection)
+
 
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = (
     weakref.WeakKeyDictionary()
@@ -36,5 +79,6 @@ def redis_client() -> aioredis.Redis:
             socket_timeout=REDIS_TIMEOUT_SECONDS,
             socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            connection_class=connection_class(settings.REDIS_URL),
         )
     return client

@@ -10,6 +10,7 @@ from redis.retry import Retry
 from api.config import env
 from api.core.money import setting_paise
 from api.core.redis import REQUEST_TIMEOUT_SECONDS
+from realtime.redis import connection_class
 
 BASE_DIR = env.BASE_DIR
 RUN_DIR = env.RUN_DIR
@@ -272,9 +273,15 @@ def channel_layers(redis_url: str) -> dict:
             "CONFIG": {
                 # Receiving blocks in BZPOPMIN for up to 5 s (channels-redis' brpop_timeout);
                 # redis-py's default read timeout is also 5 s, so under load the read timed
-                # out first and the socket's consumer died. Reads get 30 s.
+                # out first and the socket's consumer died. Reads get 30 s. The connection
+                # class keeps a cancelled receive from polling on (realtime/redis.py).
                 "hosts": [
-                    {"address": redis_url, "socket_timeout": 30, "socket_connect_timeout": 5}
+                    {
+                        "address": redis_url,
+                        "socket_timeout": 30,
+                        "socket_connect_timeout": 5,
+                        "connection_class": connection_class(redis_url),
+                    }
                 ],
                 "prefix": "vaultpay:ws:",
                 "capacity": 2000,
