@@ -204,8 +204,8 @@ test('history is honest about failures, grouped by day, and its search lives in 
   await expect(pageA.getByTestId('history-row')).toHaveCount(1);
   await expect(pageA).toHaveURL(/[?&]q=samosa/);
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Kolkata' }).format(new Date());
-  await pageA.getByLabel('From').fill(today);
-  await pageA.getByLabel('To').fill(today);
+  await pageA.getByLabel('From', { exact: true }).fill(today);
+  await pageA.getByLabel('To', { exact: true }).fill(today);
   await expect(pageA).toHaveURL(new RegExp(`from=${today}.*to=${today}`));
   await expect(pageA.getByTestId('history-row')).toHaveCount(1);
   await pageA.reload();
@@ -213,8 +213,8 @@ test('history is honest about failures, grouped by day, and its search lives in 
   await expect(pageA.getByTestId('history-row')).toHaveCount(1);
   await expect(pageA.getByTestId('history-row')).toContainText('To Bob Menon');
 
-  await pageA.getByLabel('From').fill('2020-01-01');
-  await pageA.getByLabel('To').fill('2020-01-31');
+  await pageA.getByLabel('From', { exact: true }).fill('2020-01-01');
+  await pageA.getByLabel('To', { exact: true }).fill('2020-01-31');
   await expect(pageA.getByText('No transactions match these filters.')).toBeVisible();
   await pageA.getByRole('button', { name: 'Clear filters' }).click();
   await expect(pageA).not.toHaveURL(/\?/);
