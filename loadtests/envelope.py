@@ -1,4 +1,4 @@
-"""The error envelope of CONTRACT section 2, as a load test reads it: every 4xx and 5xx is
+"""The error envelope (README, "API"), as a load test reads it: every 4xx and 5xx is
 `{"error": {"code", "message", "fields", "request_id"}}`."""
 
 import json

@@ -47,7 +47,7 @@ export function AppLayout() {
               onClick={() =>
                 logout.mutate(undefined, {
                   onSettled: () => {
-                    // Nothing of this session stays on screen for the next one.
+                    // Nothing of this sign-in stays on screen for whoever signs in next.
                     toastStore.clear();
                     void navigate('/login', { replace: true });
                   },
