@@ -1,6 +1,11 @@
+import io
+import json
+import logging
+
 import pytest
 from django.core.cache import cache
 
+from api.core.logs import logging_config
 from api.core.redis import redis_client
 from api.core.tests.servers import RedisServer
 from api.transfers.backlog import backlog_watch_stop
@@ -32,3 +37,22 @@ def _backlog_watch_stopped(django_db_setup):
     """The backlog watcher's connection is closed before the test database is dropped."""
     yield
     backlog_watch_stop()
+
+
+@pytest.fixture
+def log_lines():
+    """log_lines() -> every line this process logged since the test began (DEBUG and up), as
+    the JSON objects LOG_FORMAT=json writes."""
+    formatter_config = dict(logging_config(log_format="json", level="DEBUG")["formatters"])
+    options = dict(formatter_config["structlog"])
+    formatter = options.pop("()")(**options)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    root.removeHandler(handler)
+    root.setLevel(level)

@@ -27,10 +27,12 @@ has a short timeout, and leaving waits for nothing unbounded, so a server can al
 import asyncio
 import json
 import logging
+import time
 from collections import deque
 from typing import Any, Literal, TypedDict
 from urllib.parse import parse_qs
 
+import structlog
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -38,15 +40,18 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import Error as DatabaseError
 
+from api.core.metrics.catalogue import EVENT_DELIVERY_LATENCY, EVENTS_DELIVERED
+from api.core.request_id import request_id_start
 from realtime import close_codes, stream
 from realtime.process import CLEANUP_TIMEOUT_SECONDS, socket_server
 from realtime.redis import REDIS_ERRORS, REDIS_TIMEOUT_SECONDS
-from realtime.send import user_group
+from realtime.send import PUBLISHED_AT, user_group
 
 MAX_CLIENT_MESSAGES = 20
 CLIENT_MESSAGES_WINDOW_SECONDS = 10.0
 
 logger = logging.getLogger(__name__)
+socket_logger = structlog.get_logger("vaultpay.sockets")
 
 
 class HelloMessage(TypedDict):
@@ -101,6 +106,8 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
     # The seq of the last event sent; None until the stream is live and after closing.
     last_sent: int | None = None
     closing = False
+    # The code the socket closed with, by the server or the client (logged on leaving).
+    close_code: int | None = None
 
     async def __call__(self, scope, receive, send) -> None:
         """As Channels' AsyncConsumer.__call__, with three differences: a third source of
@@ -109,6 +116,9 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         (the registry, the group, the pending receives) waits a bounded time."""
         self.scope = scope
         self.base_send = send
+        # The socket's log lines carry the handshake's X-Request-ID, or an id of their own.
+        request_id_start(dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin1"))
+        self.opened_at = time.monotonic()
         self.channel_layer = get_channel_layer()
         self.channel_name = await self.channel_layer.new_channel()
         self.inbox: asyncio.Queue = asyncio.Queue()
@@ -129,6 +139,12 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         finally:
             for task in tasks:
                 task.cancel()
+            socket_logger.info(
+                "socket closed",
+                user_id=self.user_id,
+                code=self.close_code,
+                open_s=round(time.monotonic() - self.opened_at, 3),
+            )
             await self._leave()
             # A channel-layer receive may take a moment to unwind its Redis read.
             await asyncio.wait(tasks, timeout=CLEANUP_TIMEOUT_SECONDS)
@@ -167,6 +183,8 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             await self._close(close_codes.TRY_AGAIN_LATER)
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        if self.close_code is None:
+            self.close_code = message.get("code")
         raise StopConsumer  # `__call__` leaves the group and the registry
 
     async def connect(self) -> None:
@@ -202,7 +220,11 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(hello)
         for message in opening.replay:
             await self.send_json(message)
+        EVENTS_DELIVERED.labels("replay").inc(len(opening.replay))
         self.last_sent = opening.latest
+        socket_logger.info(
+            "socket opened", user_id=self.user_id, seq=opening.latest, replayed=len(opening.replay)
+        )
 
     # Client -> server ------------------------------------------------------------------------
 
@@ -240,6 +262,8 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
 
     async def messages_batch(self, batch: BatchMessage) -> None:
         for message in batch["messages"]:
+            if PUBLISHED_AT in batch:
+                message[PUBLISHED_AT] = batch[PUBLISHED_AT]
             await self.dispatch(message)
 
     async def sockets_close(self, message: SocketsCloseMessage) -> None:
@@ -262,6 +286,7 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             await self._fill(through_seq=latest, newest=latest)
 
     async def _deliver(self, message: EventMessage) -> None:
+        published_at = message.pop(PUBLISHED_AT, None)  # the publisher's, not the client's
         if self.last_sent is None:
             return
         seq = message["seq"]
@@ -272,6 +297,9 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(message)
         self.last_sent = seq
         self.server.seq_seen(self.user_id, seq)
+        EVENTS_DELIVERED.labels("live").inc()
+        if published_at is not None:
+            EVENT_DELIVERY_LATENCY.observe(max(time.time() - published_at, 0.0))
 
     async def _fill(self, *, through_seq: int, newest: int) -> bool:
         """Sends the stored events after the last one sent, through `through_seq`; False
@@ -291,6 +319,7 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             return False
         for message in messages:
             await self.send_json(message)
+        EVENTS_DELIVERED.labels("fill").inc(len(messages))
         self.last_sent = through_seq
         return True
 
@@ -298,4 +327,5 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         self.last_sent = None
         if not self.closing:
             self.closing = True
+            self.close_code = code
             await self.close(code=code)

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Coroutine, Iterable
 from typing import Any
@@ -29,6 +30,9 @@ PUBLISH_TIMEOUT_SECONDS = 5.0
 PUBLISH_CONCURRENCY = 16
 # Type of the envelope that carries several messages for one user (see `messages_send`).
 BATCH = "messages.batch"
+# The Unix time of publication, added to what travels on the channel layer for the socket
+# server's delivery-latency metric; the socket removes it before sending.
+PUBLISHED_AT = "published_at"
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +81,7 @@ async def _groups_send(by_group: dict[str, list[dict[str, Any]]]) -> None:
         # A user's messages of one publication travel as one channel-layer message: each
         # channel-layer message costs the receiving process a few Redis round trips.
         message = messages[0] if len(messages) == 1 else {"type": BATCH, "messages": messages}
+        message = {**message, PUBLISHED_AT: time.time()}
         async with gate:
             await layer.group_send(group, message)
 

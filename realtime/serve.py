@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         lifespan="off",
         access_log=False,
+        # uvicorn's lines go through Django's LOGGING (api/core/logs.py), as the app's do.
+        log_config=None,
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
     logging.getLogger("uvicorn.error").addFilter(HandshakePathWithoutQuery())
