@@ -33,18 +33,6 @@ CHANNEL_LAYER_CLOSE_SECONDS = 1.0
 logger = logging.getLogger(__name__)
 
 
-class HandshakePathWithoutQuery(logging.Filter):
-    """uvicorn logs every WebSocket handshake with its path and query string, which holds the
-    single-use ticket: tickets are never logged, so the query string is dropped."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str) and '"WebSocket %s"' in record.msg:
-            record.args = tuple(
-                arg.split("?", 1)[0] if isinstance(arg, str) else arg for arg in record.args
-            )
-        return True
-
-
 class SocketServer(uvicorn.Server):
     def handle_exit(self, sig, frame) -> None:
         if not self.should_exit:
@@ -87,7 +75,6 @@ def main(argv: list[str] | None = None) -> None:
         log_config=None,
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
-    logging.getLogger("uvicorn.error").addFilter(HandshakePathWithoutQuery())
     SocketServer(config).run()
 
 

@@ -10,6 +10,8 @@ context (`task`, `task_id`, `user_id`, ...). Nothing secret is ever passed to a 
 no password, token, ticket or Aadhaar number (a test reads a whole run's logs for them).
 """
 
+import re
+
 import structlog
 from django.core.exceptions import ImproperlyConfigured
 
@@ -23,12 +25,25 @@ def _request_id(logger, method_name: str, event_dict: dict) -> dict:
     return event_dict
 
 
+# A query string holding a socket ticket, as servers log a handshake's request line (uvicorn
+# at INFO, the websockets library at DEBUG).
+_TICKET_QUERY = re.compile(r"\?[^\s\"']*ticket=[^\s\"']*")
+
+
+def _tickets_dropped(logger, method_name: str, event_dict: dict) -> dict:
+    event = event_dict.get("event")
+    if isinstance(event, str) and "ticket=" in event:
+        event_dict["event"] = _TICKET_QUERY.sub("", event)
+    return event_dict
+
+
 # Applied to every line, ours and the standard library's.
 _SHARED_PROCESSORS = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
     _request_id,
+    _tickets_dropped,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
 
@@ -50,10 +65,16 @@ def logging_config(*, log_format: str, level: str) -> dict:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
+    # Tracebacks as plain text: structlog's richer renderers also print each frame's local
+    # variables, which may hold a password or a token.
     if log_format == "json":
-        rendering = [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+        rendering = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     else:
-        rendering = [structlog.dev.ConsoleRenderer(colors=False)]
+        rendering = [
+            structlog.dev.ConsoleRenderer(
+                colors=False, exception_formatter=structlog.dev.plain_traceback
+            )
+        ]
     return {
         "version": 1,
         "disable_existing_loggers": False,

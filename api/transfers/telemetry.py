@@ -33,12 +33,12 @@ def batch_settled(*, transfers: list[Transfer], started: float) -> None:
     """Reports a committed batch: `transfers` as settled, `started` the time.perf_counter()
     at which the batch began locking them. Call after the commit."""
     seconds = time.perf_counter() - started
-    outcomes = Counter(t.failure_code or t.status for t in transfers)
-    for status, count in Counter(t.status for t in transfers).items():
+    outcomes = Counter(str(t.failure_code or t.status) for t in transfers)
+    for status, count in Counter(str(t.status) for t in transfers).items():
         TRANSFERS_SETTLED.labels(status).inc(count)
     for transfer in transfers:
         if transfer.failure_code:
-            TRANSFERS_FAILED.labels(transfer.failure_code).inc()
+            TRANSFERS_FAILED.labels(str(transfer.failure_code)).inc()
         SETTLE_LATENCY.observe((transfer.settled_at - transfer.created_at).total_seconds())
     SETTLE_BATCH_SIZE.observe(len(transfers))
     SETTLE_BATCH_DURATION.observe(seconds)
@@ -73,6 +73,6 @@ def batch_settled(*, transfers: list[Transfer], started: float) -> None:
                 "transfer settled",
                 transfer=str(transfer.uuid),
                 transfer_request_id=transfer.request_id,
-                status=transfer.status,
-                failure_code=transfer.failure_code,
+                status=str(transfer.status),
+                failure_code=transfer.failure_code and str(transfer.failure_code),
             )

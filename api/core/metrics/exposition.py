@@ -13,7 +13,8 @@ import hmac
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views import View
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from api.core.errors import error_response
@@ -36,7 +37,10 @@ class MetricsView(View):
         registry = CollectorRegistry(auto_describe=False)
         for collector in self.collectors:
             registry.register(collector)
-        return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+        # The format the scraper asks for (Prometheus text, or OpenMetrics), as the library's
+        # own servers choose it.
+        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+        return HttpResponse(encoder(registry), content_type=content_type)
 
 
 def _bearer_matches(request: HttpRequest, token: str) -> bool:
