@@ -3,9 +3,10 @@ import json
 import logging
 
 import pytest
+import structlog
 from django.core.cache import cache
 
-from api.core.logs import logging_config
+from api.core.logs import StderrLines, logging_config, structlog_configure
 from api.core.redis import redis_client
 from api.core.tests.servers import RedisServer
 from api.transfers.backlog import backlog_watch_stop
@@ -41,14 +42,22 @@ def _backlog_watch_stopped(django_db_setup):
 
 @pytest.fixture
 def log_lines():
-    """log_lines() -> every line this process logged since the test began (DEBUG and up), as
-    the JSON objects LOG_FORMAT=json writes."""
-    formatter_config = dict(logging_config(log_format="json", level="DEBUG")["formatters"])
-    options = dict(formatter_config["structlog"])
-    formatter = options.pop("()")(**options)
+    """log_lines() -> every line this process logged since the test began (DEBUG and up),
+    ours and the standard library's, as the JSON objects LOG_FORMAT=json writes."""
     stream = io.StringIO()
+
+    class Lines(StderrLines):
+        def msg(self, message: str) -> None:
+            stream.write(message + "\n")
+
+        debug = info = warning = error = critical = exception = msg
+
+    saved = structlog.get_config()
+    config = logging_config(log_format="json", level="DEBUG", cache_loggers=False)
+    options = dict(config["formatters"]["structlog"])
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(formatter)
+    handler.setFormatter(options.pop("()")(**options))
+    structlog_configure(log_format="json", level="DEBUG", cache_loggers=False, logger_factory=Lines)
     root = logging.getLogger()
     level = root.level
     root.addHandler(handler)
@@ -56,3 +65,4 @@ def log_lines():
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     root.removeHandler(handler)
     root.setLevel(level)
+    structlog.configure(**saved)

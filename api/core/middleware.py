@@ -32,16 +32,24 @@ class RequestIdMiddleware:
         return response
 
 
+# Any other method (a client may send anything) is counted and logged as "other", which
+# keeps the metric's series few.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class AccessLogMiddleware:
     """One log line and one count per request, whatever the server (README, "Operating it").
 
     The line holds the method, the path without its query string, the view's name, the status
     and the time spent in Django: never headers, bodies or query strings, which may carry
-    tokens and personal data. The count and the duration go to in-process metrics.
+    tokens and personal data. The count and the duration go to in-process metrics, through
+    children kept per (view, method, status): prometheus-client's `labels()` costs a few
+    microseconds a call, a dict lookup a tenth of one.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self._series: dict[tuple, tuple] = {}
 
     def __call__(self, request):
         started = time.perf_counter()
@@ -50,11 +58,19 @@ class AccessLogMiddleware:
         match = request.resolver_match
         view = match.view_name if match is not None else "unmatched"
         status = response.status_code
-        HTTP_REQUESTS.labels(view, request.method, status).inc()
-        HTTP_REQUEST_DURATION.labels(view).observe(seconds)
+        method = request.method if request.method in _METHODS else "other"
+        key = (view, method, status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (
+                HTTP_REQUESTS.labels(*key),
+                HTTP_REQUEST_DURATION.labels(view),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
         access_logger.info(
             "request",
-            method=request.method,
+            method=method,
             path=request.path,
             view=view,
             status=status,

@@ -67,7 +67,7 @@ def batch_settled(*, transfers: list[Transfer], started: float) -> None:
     expired = outcomes.get(Transfer.FailureCode.EXPIRED, 0)
     if expired:
         logger.warning("transfers expired", **where, count=expired, first_id=first_id)
-    if logger.isEnabledFor(logging.DEBUG):
+    if logger.is_enabled_for(logging.DEBUG):
         for transfer in transfers:
             logger.debug(
                 "transfer settled",

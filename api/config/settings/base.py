@@ -337,10 +337,12 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_WORKER_CONSUMER = "api.config.celery:QuickReconnectConsumer"
 
 
-def log_settings(default_format: str) -> dict:
+def log_settings(default_format: str, cache_loggers: bool = True) -> dict:
     """LOG_FORMAT (json or text; the mode's default) and LOG_LEVEL (api/core/logs.py)."""
     return logging_config(
-        log_format=env.get("LOG_FORMAT", default_format), level=env.get("LOG_LEVEL", "INFO")
+        log_format=env.get("LOG_FORMAT", default_format),
+        level=env.get("LOG_LEVEL", "INFO"),
+        cache_loggers=cache_loggers,
     )
 
 
