@@ -361,3 +361,8 @@ SETTLEMENT_SWEEP_AFTER_SECONDS = env.integer("SETTLEMENT_SWEEP_AFTER_SECONDS", 5
 CELERY_BEAT_SCHEDULE = {
     "settlement-sweep": {"task": "workers.tasks.settlement_sweep", "schedule": 5.0},
 }
+# Beat answers `celery inspect ping -d celerybeat@<host>` (its health check) only while its
+# scheduler has ticked within the last minute: it ticks every 5 s for the sweep, so a beat
+# silent that long is stuck, or cut off from the broker it sends the sweep through.
+CELERY_BEAT_ENABLE_REMOTE_CONTROL = True
+CELERY_BEAT_REMOTE_CONTROL_MAX_TICK_AGE = 60
