@@ -12,7 +12,8 @@ from loadtests.stack import procfile
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-APP_PROCESSES = ["web", "ws", "worker", "beat"]
+# Service -> the Procfile process it runs.
+APP_PROCESSES = {"api": "web", "ws": "ws", "worker": "worker", "beat": "beat"}
 # An exact release: 15.19-bookworm, 1.30.4-alpine, 3.11.16-slim-bookworm; never `latest` or 15.
 EXACT_TAG = re.compile(r"^[\w./-]+:\d+\.\d+(\.\d+)?-[\w.-]+$")
 
@@ -26,11 +27,11 @@ def test_every_long_running_service_has_a_health_check():
             assert service["healthcheck"]["test"], name
 
 
-@pytest.mark.parametrize("name", APP_PROCESSES)
-def test_app_services_run_their_procfile_process_once_migrations_are_done(name):
+@pytest.mark.parametrize(("name", "process"), APP_PROCESSES.items())
+def test_app_services_run_their_procfile_process_once_migrations_are_done(name, process):
     service = SERVICES[name]
-    assert service["command"] == ["scripts/procfile.sh", name]
-    assert procfile(name) is not None
+    assert service["command"] == ["scripts/procfile.sh", process]
+    assert procfile(process) is not None
     assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
     assert "run:/app/.run" in service["volumes"]  # the demo's secrets and beat's schedule
 
