@@ -40,6 +40,10 @@ logger = logging.getLogger(__name__)
 SETTLE_TASK = "workers.tasks.settle_partition"
 # A flag left behind by a lost task expires, so a partition can never stay asleep for good.
 WAKE_FLAG_SECONDS = 60
+# A settler at work holds the flag for this long at a time, renewed by each task of the
+# partition (every DRAIN_SECONDS at most): a settler killed mid-drain leaves a flag that
+# expires within seconds, and the next accept wakes the partition again.
+SETTLER_FLAG_SECONDS = 2
 # How long one task drains a partition before it hands it on.
 DRAIN_SECONDS = 0.5
 # How a settler paces itself between batches (see `_settle_while_busy`).
@@ -93,12 +97,13 @@ def partition_drain(*, partition: int) -> int:
     and returns how many it finished. Safe to run twice or concurrently: the partition's
     advisory lock admits one settler at a time and settlement is a compare-and-set on status.
 
-    The wake flag stays set while the drain runs, so transfers accepted meanwhile publish no
-    task of their own. Once the partition has been idle for SETTLEMENT_IDLE_MS the flag is
-    cleared and the partition read once more; a drain that reaches DRAIN_SECONDS hands the
-    partition to a new task instead.
+    The wake flag stays set while the drain runs (renewed for SETTLER_FLAG_SECONDS), so
+    transfers accepted meanwhile publish no task of their own. Once the partition has been
+    idle for SETTLEMENT_IDLE_MS the flag is cleared and the partition read once more; a drain
+    that reaches DRAIN_SECONDS hands the partition to a new task instead.
     """
     deadline = time.monotonic() + DRAIN_SECONDS
+    _flag_hold(partition)
     total, idle = _settle_while_busy(
         partition=partition, deadline=deadline, idle_seconds=settings.SETTLEMENT_IDLE_MS / 1000
     )
@@ -110,6 +115,14 @@ def partition_drain(*, partition: int) -> int:
         partition=partition, deadline=deadline + DRAIN_SECONDS, idle_seconds=0
     )
     return total + settled
+
+
+def _flag_hold(partition: int) -> None:
+    try:
+        redis_client().set(_wake_flag(partition), 1, ex=SETTLER_FLAG_SECONDS)
+    except UNAVAILABLE_ERRORS as error:
+        # Draining goes on: at worst an accept publishes a task this settler did not need.
+        logger.warning("Partition %s flag not renewed (%s)", partition, error)
 
 
 def _settle_while_busy(*, partition: int, deadline: float, idle_seconds: float) -> tuple[int, bool]:

@@ -23,6 +23,8 @@ from api.transfers.idempotency import transfer_fingerprint
 from api.transfers.models import Event, LedgerEntry, Transfer
 from api.transfers.partitions import (
     SETTLE_TASK,
+    SETTLER_FLAG_SECONDS,
+    WAKE_FLAG_SECONDS,
     _wake_flag,
     partition_of,
     partition_wake_clear,
@@ -188,6 +190,26 @@ def test_a_settler_lingers_on_its_partition_and_settles_what_arrives(
     assert settled == 2
     assert outcomes([first, later]) == [("SUCCESS", None)] * 2
     assert broker_queued() == 0
+
+
+def test_a_settler_holds_the_flag_only_seconds_at_a_time(make_wallet):
+    """A settler killed mid-drain must not leave its partition asleep until the sweep: the
+    flag it holds expires within seconds, and the next accept wakes the partition."""
+    settle_partition = celery_task(SETTLE_TASK)
+    payer, sink = make_wallet(balance=10_000), make_wallet()
+    transfer = pending_create(sender=payer, receiver=sink, amount=100)
+    partition = transfer.partition
+    redis_client().set(_wake_flag(partition), 1, ex=WAKE_FLAG_SECONDS)  # as the accept did
+    ttls = []
+
+    def batch(*, partition, limit):
+        ttls.append(redis_client().ttl(_wake_flag(partition)))
+        return partition_settle_batch(partition=partition, limit=limit)
+
+    with patch("api.transfers.partitions.partition_settle_batch", batch):
+        assert settle_partition(partition) == 1
+
+    assert 0 < ttls[0] <= SETTLER_FLAG_SECONDS < WAKE_FLAG_SECONDS, ttls
 
 
 def test_a_drain_out_of_time_hands_the_partition_to_a_new_task(make_wallet, monkeypatch):
