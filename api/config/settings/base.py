@@ -352,10 +352,15 @@ LOGGING = {
 }
 
 # Settlement (README, "How it works"): senders hash into a fixed number of partitions, each drained
-# by one settler at a time in acceptance order. Changing the count while transfers are PENDING
-# would break per-sender order; drain first.
-SETTLEMENT_PARTITIONS = env.integer("SETTLEMENT_PARTITIONS", 16)
+# by one settler at a time in acceptance order. Give every worker process a partition: with more
+# partitions than processes, a busy partition waits for a process. Changing the count while
+# transfers are PENDING would break per-sender order; drain first.
+SETTLEMENT_PARTITIONS = env.integer("SETTLEMENT_PARTITIONS", 2)
 SETTLEMENT_BATCH_SIZE = env.integer("SETTLEMENT_BATCH_SIZE", 500)
+# After a batch smaller than the batch size a settler waits 2 ms per transfer it settled, at most
+# LINGER_MS, so that batches grow with the load; it leaves a partition empty for IDLE_MS.
+SETTLEMENT_LINGER_MS = env.integer("SETTLEMENT_LINGER_MS", 20)
+SETTLEMENT_IDLE_MS = env.integer("SETTLEMENT_IDLE_MS", 250)
 # The sweep wakes partitions holding PENDING transfers older than this (lost wake-ups, crashes).
 SETTLEMENT_SWEEP_AFTER_SECONDS = env.integer("SETTLEMENT_SWEEP_AFTER_SECONDS", 5)
 CELERY_BEAT_SCHEDULE = {
