@@ -61,13 +61,17 @@ def _connections_recycle(**kwargs) -> None:
 
 
 @signals.setup_logging.connect
-def _logging_from_settings(**kwargs) -> None:
+def _logging_from_settings(loglevel=None, **kwargs) -> None:
     # Connected, this stops Celery configuring logging its own way: worker and beat log
     # through Django's LOGGING (api/core/logs.py), applied here before Django's setup.
+    # `--loglevel` (the Procfile's INFO) still sets Celery's own loggers, whatever LOG_LEVEL
+    # says of the rest: its "ready." line is how scripts know a worker serves.
     from django.conf import settings
     from django.utils.log import configure_logging
 
     configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    if loglevel:
+        logging.getLogger("celery").setLevel(loglevel)
 
 
 @signals.before_task_publish.connect

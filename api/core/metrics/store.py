@@ -133,7 +133,19 @@ def _after_fork() -> None:
         _flusher.start()
 
 
-os.register_at_fork(after_in_child=_after_fork)
+def _before_fork() -> None:
+    # No flush in progress while the process forks: a child must not inherit a lock that the
+    # flusher thread (absent from the child) holds.
+    _flusher._lock.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _flusher._lock.release()
+
+
+os.register_at_fork(
+    before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_after_fork
+)
 atexit.register(flush_now)
 
 
