@@ -325,15 +325,15 @@ def test_live_gaps_are_filled_from_the_database_and_duplicates_dropped(make_wall
 
 
 def _settle_unpublished(*, sender, receiver, amount):
-    from api.transfers.receivers import events_push
     from api.transfers.signals import events_committed
+    from realtime.receivers import EVENTS_PUSH, events_push
 
     transfer = pending_create(sender=sender, receiver=receiver, amount=amount)
-    events_committed.disconnect(events_push, dispatch_uid="realtime-events-push")
+    events_committed.disconnect(events_push, dispatch_uid=EVENTS_PUSH)
     try:
         settle(transfer.pk)
     finally:
-        events_committed.connect(events_push, dispatch_uid="realtime-events-push")
+        events_committed.connect(events_push, dispatch_uid=EVENTS_PUSH)
 
 
 def test_a_socket_more_than_1000_events_behind_is_closed_4429(make_wallet):

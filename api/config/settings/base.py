@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "api.users",
     "api.accounts",
     "api.transfers",
+    # Sockets: subscribes to the domain's signals (realtime/apps.py).
+    "realtime",
 ]
 
 MIDDLEWARE = [
