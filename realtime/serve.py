@@ -7,28 +7,25 @@ of SIGTERM or SIGINT however the process's Redis and PostgreSQL connections are 
    elsewhere with `after_seq`;
 2. it waits up to GRACEFUL_SECONDS for the sockets' tasks to end, then cancels them;
 3. the process unregisters what it still has in the socket registry, drops its heartbeat and
-   closes the channel layer's connections, each step bounded;
+   closes its subscriber connection, each step bounded;
 4. a watchdog armed by the first signal ends the process at SHUTDOWN_DEADLINE_SECONDS,
-   whatever still waits. After Redis was stopped and started under open sockets, a
-   channels-redis receive could swallow its cancellation and keep polling Redis, and uvicorn
-   (without a graceful timeout) then waited for it forever; nor does the interpreter bound
-   its wait for worker threads at exit (a database read on a dead connection).
+   whatever still waits. After Redis was stopped and started under open sockets, a Redis
+   read could swallow its cancellation and keep polling Redis (realtime/redis.py), and
+   uvicorn (without a graceful timeout) then waited for it forever; nor does the interpreter
+   bound its wait for worker threads at exit (a database read on a dead connection).
 """
 
 import argparse
-import asyncio
 import logging
 import os
 import threading
 
 import uvicorn
-from channels.layers import get_channel_layer
 
 # The ASGI application, as an import string: uvicorn imports it once Django's settings are set.
 APPLICATION = "api.config.asgi:application"
 GRACEFUL_SECONDS = 3
 SHUTDOWN_DEADLINE_SECONDS = 8.0
-CHANNEL_LAYER_CLOSE_SECONDS = 1.0
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +56,6 @@ class SocketServer(uvicorn.Server):
         from realtime.process import socket_server_shutdown
 
         await socket_server_shutdown()
-        try:
-            async with asyncio.timeout(CHANNEL_LAYER_CLOSE_SECONDS):
-                await get_channel_layer().close_pools()
-        except Exception:  # exiting anyway: the connections die with the process
-            logger.warning("Channel layer connections not closed cleanly")
 
 
 def _exit_now() -> None:

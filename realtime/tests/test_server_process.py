@@ -2,21 +2,20 @@
 limit across two servers and a server killed with SIGKILL; Redis stopped and started under
 open sockets; a shutdown that ends within 10 s and leaves no process behind."""
 
-import asyncio
 import contextlib
 import os
 import signal
 import threading
 import time
 
+import orjson
 import pytest
 import redis
-from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 
 from api.core.tests.servers import RedisServer
 from realtime.auth import _key
-from realtime.send import user_group
+from realtime.live import user_channel
 from realtime.tests.processes import AsgiServer, Watcher, group_gone
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,30 +89,56 @@ def test_the_socket_limit_counts_across_servers_and_a_killed_servers_sockets_are
 
 
 class Publisher:
-    """Publishes a message to some users' groups every few milliseconds through a channel
-    layer on the private Redis, on a thread of its own, ignoring failures (Redis is down
-    part of the time). The message repeats seq 1, which every socket has: it is dropped."""
+    """Publishes a message to some users' channels every few milliseconds on the private
+    Redis, on a thread of its own, ignoring failures (Redis is down part of the time). The
+    message repeats seq 1, which every socket has: it is dropped."""
 
     def __init__(self, redis_url: str, user_ids: list) -> None:
-        self.layer = RedisChannelLayer(hosts=[redis_url], prefix="vaultpay:ws:", expiry=10)
-        self.groups = [user_group(user_id) for user_id in user_ids]
+        self.client = redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+        self.channels = [user_channel(user_id) for user_id in user_ids]
         self.stopping = threading.Event()
-        self.thread = threading.Thread(target=asyncio.run, args=(self._publish(),), daemon=True)
+        self.thread = threading.Thread(target=self._publish, daemon=True)
         self.thread.start()
 
-    async def _publish(self) -> None:
+    def _publish(self) -> None:
+        message = orjson.dumps({"type": "balance.updated", "seq": 1})
         while not self.stopping.is_set():
-            for group in self.groups:
-                with contextlib.suppress(Exception):  # Redis is stopped on purpose
-                    await asyncio.wait_for(
-                        self.layer.group_send(group, {"type": "balance.updated", "seq": 1}),
-                        timeout=1,
-                    )
-            await asyncio.sleep(0.005)
+            for channel in self.channels:
+                with contextlib.suppress(redis.RedisError):  # Redis is stopped on purpose
+                    self.client.publish(channel, message)
+            time.sleep(0.005)
 
     def stop(self) -> None:
         self.stopping.set()
         self.thread.join(timeout=10)
+
+
+def test_a_short_redis_restart_keeps_sockets_open_and_live_messages_resume(
+    servers, private_redis, make_wallet
+):
+    """A restart shorter than the heartbeat's grace (realtime.process) closes nothing: the
+    server's subscriber subscribes again by itself, and the next live message arrives live
+    (seq 3 is not stored: only a live message can bring it)."""
+    wallets = [make_wallet(balance=100) for _ in range(3)]
+    server = servers(redis_url=private_redis.url)
+    sockets = [watch(server, wallet, private_redis.url) for wallet in wallets]
+    for socket in sockets:
+        assert socket.wait_for(1) == [{"type": "hello", "seq": 2}]
+    private_redis.stop()
+    time.sleep(1)
+    private_redis.start()
+    client = redis.Redis.from_url(private_redis.url)
+    message = orjson.dumps({"type": "balance.updated", "seq": 3, "balance": {}})
+    deadline = time.monotonic() + 4
+    while any(len(socket.messages) < 2 for socket in sockets):
+        assert time.monotonic() < deadline, [socket.messages for socket in sockets]
+        for wallet in wallets:
+            client.publish(user_channel(wallet.user_id), message)
+        time.sleep(0.2)
+    for socket in sockets:
+        assert socket.messages[1] == {"type": "balance.updated", "seq": 3, "balance": {}}
+        assert not socket.closed
+        socket.close()
 
 
 def test_redis_lost_under_open_sockets_closes_them_1012_and_sigterm_still_stops_within_10_s(
