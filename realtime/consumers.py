@@ -43,7 +43,7 @@ from django.db import Error as DatabaseError
 
 from realtime import close_codes, stream
 from realtime.process import CLEANUP_TIMEOUT_SECONDS, socket_server
-from realtime.redis import REDIS_ERRORS, REDIS_TIMEOUT_SECONDS
+from realtime.redis import REDIS_ERRORS
 
 MAX_CLIENT_MESSAGES = 20
 CLIENT_MESSAGES_WINDOW_SECONDS = 10.0
@@ -176,8 +176,7 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             await self._close(close_codes.TOO_MANY)
             return
         # Subscribed before reading the database; `__call__` leaves on the way out.
-        async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
-            await self.server.socket_listen(self)
+        await self.server.socket_listen(self)
         opening = await stream.read(stream.stream_open, user_id=self.user_id, after_seq=after_seq)
         if opening.close is not None:
             await self._close(opening.close)

@@ -17,7 +17,7 @@ by seq. After a lost connection the subscriber reconnects and subscribes again b
 """
 
 import asyncio
-import contextlib
+import itertools
 import logging
 from collections.abc import Iterable
 from typing import Any, Protocol
@@ -34,12 +34,14 @@ CHANNEL_PREFIX = "vaultpay:live:user:"
 # slowly): further ones are dropped, and it reads what it missed from the database once it
 # catches up, or is closed 4429 when too far behind (realtime.consumers).
 INBOX_LIMIT = 1_000
-# How long the subscriber's read waits for a message before it looks again (a Redis that
-# stopped answering is noticed by the heartbeat, realtime.process), and how long it waits
-# before reconnecting after losing Redis.
-READ_SECONDS = 1.0
+# How long the subscriber reads before it sends the subscriptions asked for meanwhile (a
+# handshake waits for its subscription up to this long more), and how long it waits before
+# reconnecting after losing Redis. A Redis that stopped answering is noticed by the
+# heartbeat (realtime.process).
+POLL_SECONDS = 0.02
 RECONNECT_SECONDS = 0.5
-# Writes of the subscriber (SUBSCRIBE, UNSUBSCRIBE) give up after this long.
+# Commands of the subscriber (SUBSCRIBE, UNSUBSCRIBE) give up after this long, and so does
+# a handshake waiting for its subscription.
 COMMAND_TIMEOUT_SECONDS = 1.0
 
 # One PUBLISH per (channel, payload) pair of ARGV, in one round trip. A script rather than a
@@ -78,14 +80,24 @@ def publish(publications: Iterable[tuple[object, dict[str, Any]]]) -> None:
 
 
 class Subscriber:
-    """One event loop's subscriber connection and the sockets listening through it."""
+    """One event loop's subscriber connection and the sockets listening through it.
+
+    One task owns the connection (redis-py's PubSub reconnects from whichever call fails, and
+    two tasks doing so at once would read each other's replies): it sends the SUBSCRIBE and
+    UNSUBSCRIBE asked for, in order and several users' in one command when a burst of
+    handshakes asks at once, then reads for up to POLL_SECONDS: messages, which it hands to
+    the sockets, and Redis's confirmations of subscriptions, which `listen` waits for.
+    """
 
     def __init__(self) -> None:
         self._listeners: dict[str, set[Listener]] = {}
-        # SUBSCRIBE and UNSUBSCRIBE of one user in the order they were asked for.
-        self._lock = asyncio.Lock()
+        # Per user with listeners: done once Redis has confirmed the subscription.
+        self._subscribed: dict[str, asyncio.Future] = {}
+        # (command, user id) to send, in the order asked for.
+        self._commands: list[tuple[str, str]] = []
+        self._asked = asyncio.Event()
         self._pubsub: aioredis.client.PubSub | None = None
-        self._reader: asyncio.Task | None = None
+        self._task: asyncio.Task | None = None
 
     def _connection(self) -> aioredis.client.PubSub:
         if self._pubsub is None:
@@ -96,49 +108,62 @@ class Subscriber:
                 retry=retry_broken_connection(),
                 connection_class=connection_class(settings.REDIS_URL),
             )
-            self._pubsub = client.pubsub(ignore_subscribe_messages=True)
+            self._pubsub = client.pubsub()
         return self._pubsub
 
     async def listen(self, user_id: str, socket: Listener) -> None:
-        """From now on, the user's live messages reach `socket.inbox`. Raises one of
-        REDIS_ERRORS when the subscription could not be made (the socket is not added)."""
-        async with self._lock:
-            if user_id not in self._listeners:
-                await self._connection().subscribe(user_channel(user_id))
-                self._listeners[user_id] = set()
-            self._listeners[user_id].add(socket)
-        if self._reader is None:
-            self._reader = asyncio.create_task(self._read(), name="realtime-subscriber")
+        """From now on, the user's live messages reach `socket.inbox`: returns once Redis has
+        confirmed the subscription. Raises one of REDIS_ERRORS when it could not be made;
+        callers bound the wait (and `unlisten` when it fails)."""
+        self._listeners.setdefault(user_id, set()).add(socket)
+        subscribed = self._subscribed.get(user_id)
+        if subscribed is None:
+            subscribed = self._subscribed[user_id] = asyncio.get_running_loop().create_future()
+            self._ask("SUBSCRIBE", user_id)
+        await asyncio.shield(subscribed)
 
-    async def unlisten(self, user_id: str, socket: Listener) -> None:
-        """Stops delivering to `socket`; the last socket of a user unsubscribes. Raises one of
-        REDIS_ERRORS when Redis could not be told: the channel then stays subscribed, and its
-        messages are dropped here, until the connection is made again."""
-        async with self._lock:
-            sockets = self._listeners.get(user_id)
-            if sockets is None or socket not in sockets:
-                return
-            sockets.discard(socket)
-            if not sockets:
-                del self._listeners[user_id]
-                await self._connection().unsubscribe(user_channel(user_id))
+    def unlisten(self, user_id: str, socket: Listener) -> None:
+        """Stops delivering to `socket`; the last socket of a user unsubscribes (when Redis
+        cannot be told, the channel stays subscribed, its messages dropped here, until the
+        connection is made again)."""
+        sockets = self._listeners.get(user_id)
+        if sockets is None or socket not in sockets:
+            return
+        sockets.discard(socket)
+        if not sockets:
+            del self._listeners[user_id]
+            subscribed = self._subscribed.pop(user_id, None)
+            if subscribed is not None:
+                subscribed.cancel()
+            self._ask("UNSUBSCRIBE", user_id)
 
     async def close(self) -> None:
-        """Stops the reader, waits for it to end, and closes the connection (callers bound
-        the wait)."""
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.cancel()
-            await asyncio.wait([reader])
+        """Stops the task, waits for it to end, and closes the connection (callers bound the
+        wait)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait([task])
         pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
             await pubsub.aclose()
 
-    async def _read(self) -> None:
+    def _ask(self, command: str, user_id: str) -> None:
+        self._commands.append((command, user_id))
+        self._asked.set()
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="realtime-subscriber")
+
+    async def _run(self) -> None:
         lost = False
         while True:
             try:
-                message = await self._connection().get_message(timeout=READ_SECONDS)
+                await self._send_asked()
+                if self._connection().connection is None:
+                    # Never connected (the first SUBSCRIBE failed): nothing to read yet.
+                    await self._asked.wait()
+                    continue
+                message = await self._connection().get_message(timeout=POLL_SECONDS)
             except REDIS_ERRORS as error:
                 if not lost:
                     logger.warning("Live messages: Redis lost (%s)", type(error).__name__)
@@ -148,29 +173,54 @@ class Subscriber:
             if lost:
                 lost = False
                 logger.warning("Live messages: Redis back, subscriptions renewed")
-                await self._forget_stale()
-            if message is not None and message["type"] == "message":
-                try:
-                    self._deliver(message["channel"], message["data"])
-                except ValueError:  # not JSON: no publisher of ours sent it
-                    logger.exception("Live message dropped")
+                self._forget_stale()
+            if message is not None:
+                self._received(message)
 
-    def _deliver(self, channel: bytes, data: bytes) -> None:
-        sockets = self._listeners.get(channel[len(CHANNEL_PREFIX) :].decode())
-        if not sockets:
-            return
-        message = orjson.loads(data)
-        for socket in sockets:
-            if socket.inbox.qsize() < INBOX_LIMIT:
-                socket.inbox.put_nowait(message)
+    async def _send_asked(self) -> None:
+        """Raises one of REDIS_ERRORS when a command fails: the subscriptions of the batch
+        then fail (their sockets close 1013, the next socket of the user asks again), and
+        channels not unsubscribed stay so until the next reconnection."""
+        self._asked.clear()
+        commands, self._commands = self._commands, []
+        try:
+            for command, runs in itertools.groupby(commands, key=lambda pair: pair[0]):
+                channels = [user_channel(user_id) for _, user_id in runs]
+                if command == "SUBSCRIBE":
+                    await self._connection().subscribe(*channels)
+                else:
+                    await self._connection().unsubscribe(*channels)
+        except REDIS_ERRORS as error:
+            for command, user_id in commands:
+                subscribed = self._subscribed.get(user_id)
+                if command == "SUBSCRIBE" and subscribed is not None and not subscribed.done():
+                    subscribed.set_exception(error)
+                    del self._subscribed[user_id]
+            raise
 
-    async def _forget_stale(self) -> None:
+    def _received(self, message: dict[str, Any]) -> None:
+        user_id = message["channel"][len(CHANNEL_PREFIX) :].decode()
+        if message["type"] == "subscribe":
+            subscribed = self._subscribed.get(user_id)
+            if subscribed is not None and not subscribed.done():
+                subscribed.set_result(None)
+        elif message["type"] == "message":
+            sockets = self._listeners.get(user_id)
+            if not sockets:
+                return
+            try:
+                content = orjson.loads(message["data"])
+            except ValueError:  # not JSON: no publisher of ours sent it
+                logger.exception("Live message dropped")
+                return
+            for socket in sockets:
+                if socket.inbox.qsize() < INBOX_LIMIT:
+                    socket.inbox.put_nowait(content)
+
+    def _forget_stale(self) -> None:
         """Unsubscribes the channels renewed on reconnecting whose sockets have left meanwhile
         (their UNSUBSCRIBE could not reach Redis)."""
-        async with self._lock:
-            wanted = {user_channel(user_id).encode() for user_id in self._listeners}
-            stale = [channel for channel in self._connection().channels if channel not in wanted]
-            if stale:
-                # On failure, tried again after the next reconnection.
-                with contextlib.suppress(*REDIS_ERRORS):
-                    await self._connection().unsubscribe(*stale)
+        for channel in list(self._connection().channels):
+            user_id = channel[len(CHANNEL_PREFIX) :].decode()
+            if user_id not in self._listeners:
+                self._ask("UNSUBSCRIBE", user_id)

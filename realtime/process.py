@@ -28,7 +28,7 @@ from django.db import Error as DatabaseError
 
 from realtime import registry, stream
 from realtime.close_codes import SERVICE_RESTART
-from realtime.live import Subscriber
+from realtime.live import COMMAND_TIMEOUT_SECONDS, Subscriber
 from realtime.redis import REDIS_ERRORS, REDIS_TIMEOUT_SECONDS, redis_client
 
 # The refresher reads the latest seqs once a second, then waits this long before nudging
@@ -87,8 +87,9 @@ class SocketServer:
 
     async def socket_listen(self, socket: Socket) -> None:
         """From now on, the live messages of the socket's user reach its inbox. Raises one of
-        REDIS_ERRORS when Redis could not be asked."""
-        await self._subscriber.listen(socket.user_id, socket)
+        REDIS_ERRORS when the subscription could not be made within its timeout."""
+        async with asyncio.timeout(COMMAND_TIMEOUT_SECONDS):
+            await self._subscriber.listen(socket.user_id, socket)
 
     async def socket_close(self, socket: Socket) -> None:
         """Stops the socket's live messages and unregisters it; waits at most
@@ -100,10 +101,10 @@ class SocketServer:
         self._nudged.discard(socket)
         if not self._sockets:
             self._stop()
+        self._subscriber.unlisten(socket.user_id, socket)
         entry = (socket.user_id, socket.socket_id)
         try:
             async with asyncio.timeout(CLEANUP_TIMEOUT_SECONDS):
-                await self._subscriber.unlisten(socket.user_id, socket)
                 await registry.sockets_unregister(redis=redis_client(), sockets=[entry])
         except REDIS_ERRORS:
             self._closed.append(entry)

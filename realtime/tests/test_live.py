@@ -88,10 +88,10 @@ def test_the_last_socket_of_a_user_unsubscribes(settings):
         await subscriber.listen("dave-1", first)
         await subscriber.listen("dave-1", second)
         await until(lambda: subscribers(settings.REDIS_URL, channel) == 1)
-        await subscriber.unlisten("dave-1", first)
+        subscriber.unlisten("dave-1", first)
         await asyncio.sleep(0.2)
         assert subscribers(settings.REDIS_URL, channel) == 1
-        await subscriber.unlisten("dave-1", second)
+        subscriber.unlisten("dave-1", second)
         await until(lambda: subscribers(settings.REDIS_URL, channel) == 0)
         await subscriber.close()
 
@@ -122,8 +122,7 @@ def test_after_a_redis_restart_the_subscriber_subscribes_again_and_forgets_who_l
         private_redis.stop()
         with pytest.raises(redis.RedisError):
             await asyncio.to_thread(publish, [("erin-1", {"seq": 1})])
-        with pytest.raises(redis.RedisError):
-            await subscriber.unlisten("frank-1", leaves)
+        subscriber.unlisten("frank-1", leaves)  # its UNSUBSCRIBE cannot reach Redis
         private_redis.start()
         deadline = time.monotonic() + 15
         while stays.inbox.empty():
