@@ -123,6 +123,11 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
                 for i, task in enumerate(tasks):
                     if task.done():
                         await self.dispatch(task.result())
+                        if sources[i] == self.inbox.get:
+                            # What else waits in the inbox (a fan-out burst) is handled in
+                            # order without a task and a wait per message.
+                            while not self.inbox.empty():
+                                await self.dispatch(self.inbox.get_nowait())
                         tasks[i] = asyncio.ensure_future(sources[i]())
         except StopConsumer:
             pass

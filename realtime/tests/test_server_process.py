@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import orjson
 import pytest
@@ -23,12 +24,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def servers(tmp_path):
-    """start(redis_url=None) -> a running socket server; all are stopped at the end."""
+    """start(redis_url=None, processes=1) -> a running socket server; all are stopped at the
+    end."""
     started: list[AsgiServer] = []
 
-    def start(redis_url: str | None = None) -> AsgiServer:
+    def start(redis_url: str | None = None, processes: int = 1) -> AsgiServer:
         log = tmp_path / f"ws-{len(started)}.log"
-        server = AsgiServer(log=log, redis_url=redis_url).start()
+        server = AsgiServer(log=log, redis_url=redis_url, processes=processes).start()
         started.append(server)
         return server
 
@@ -145,7 +147,7 @@ def test_redis_lost_under_open_sockets_closes_them_1012_and_sigterm_still_stops_
     servers, private_redis, make_wallet
 ):
     wallets = [make_wallet(balance=100) for _ in range(8)]
-    server = servers(redis_url=private_redis.url)
+    server = servers(redis_url=private_redis.url, processes=2)
     before = [watch(server, wallet, private_redis.url) for wallet in wallets for _ in range(5)]
     for socket in before:
         assert socket.wait_for(1)[0]["type"] == "hello"
@@ -211,3 +213,24 @@ def test_a_handshake_while_redis_is_down_closes_1013_and_the_server_lives_on(
     socket = watch(server, wallet, private_redis.url)
     assert socket.wait_for(1) == [{"type": "hello", "seq": 2}]
     socket.close()
+
+
+def test_several_processes_share_the_port_and_one_ending_stops_the_server(servers, make_wallet):
+    """`--processes 2`: both serve on the one port; when one ends by itself the supervisor
+    stops the other and exits non-zero, so that the process manager restarts the whole
+    server."""
+    wallet = make_wallet(balance=100)
+    server = servers(processes=2)
+    children = [int(pid) for pid in Path(f"/proc/{server.process.pid}/task").glob("*/children")
+                for pid in pid.read_text().split()]  # fmt: skip
+    assert len(children) == 2
+    sockets = [watch(server, wallet) for _ in range(8)]
+    for socket in sockets:
+        assert socket.wait_for(1) == [{"type": "hello", "seq": 2}]
+    log = server.log.read_text()
+    assert all(f"Started server process [{pid}]" in log for pid in children)
+    os.kill(children[0], signal.SIGKILL)
+    assert server.process.wait(timeout=15) == 1
+    assert group_gone(server.process.pid)
+    # Sockets of the killed process drop (1006); the other's are closed 1012.
+    assert {socket.wait_closed() for socket in sockets} <= {1012, 1006}
