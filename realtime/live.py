@@ -29,6 +29,9 @@ from redis import asyncio as aioredis
 from api.core.redis import redis_client as sync_redis_client
 from realtime.redis import REDIS_ERRORS, connection_class, retry_broken_connection
 
+# Pub/sub channels are not per database: every client of a Redis server hears the same ones.
+# A channel is named by its user's id, a UUID, so stacks sharing a server (tests, benchmarks
+# on their own database numbers) never hear each other's users.
 CHANNEL_PREFIX = "vaultpay:live:user:"
 # A socket whose inbox holds this many live messages is not keeping up (its client reads too
 # slowly): further ones are dropped, and it reads what it missed from the database once it
