@@ -249,6 +249,9 @@ TRANSFER_TTL_SECONDS = env.integer("TRANSFER_TTL", 86400)
 # transfers are PENDING or the oldest has waited more than MAX_PENDING_AGE seconds.
 MAX_PENDING = env.integer("MAX_PENDING", 100_000)
 MAX_PENDING_AGE = env.integer("MAX_PENDING_AGE", 30)
+# The transfer hot path (README, "How it works", Accept). Not an environment variable: tests
+# turn it off to check that the full path gives every request the same answer.
+TRANSFER_ACCEPT_FAST_PATH = True
 
 CELERY_BROKER_URL = REDIS_URL
 # kombu's Redis transport with one fix: a worker that loses Redis while it holds an

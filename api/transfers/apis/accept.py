@@ -5,6 +5,7 @@ import json
 import uuid
 from functools import lru_cache
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -102,7 +103,7 @@ class TransferCreateApi(APIView):
         # The hot path: a well-formed request is answered in one SQL
         # statement without DRF's request, serializer and renderer. Anything else, and every
         # case that statement cannot decide, takes the full path, which decides them all.
-        fast = self._fast_post(request)
+        fast = self._fast_post(request) if settings.TRANSFER_ACCEPT_FAST_PATH else None
         return fast if fast is not None else super().dispatch(request, *args, **kwargs)
 
     def _fast_post(self, request: HttpRequest) -> HttpResponse | None:
