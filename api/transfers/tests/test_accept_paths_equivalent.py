@@ -30,7 +30,7 @@ from api.accounts.tests.factories import user_create, wallet_create
 from api.transfers.backlog import backlog_overloaded
 from api.transfers.models import Transfer
 from api.transfers.partitions import partition_of
-from api.transfers.services import transfers_settle
+from api.transfers.settlement import transfers_settle
 from api.transfers.tests.helpers import deposit
 
 # One transaction for the whole run: single requests answer the same with or without commits
