@@ -19,11 +19,11 @@ the POST is accepted, `on_event` for each frame, `wait(ids)` for the latencies.
 
 import asyncio
 import itertools
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+import orjson
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
@@ -75,7 +75,11 @@ class Socket:
         url = f"{ticket['url']}?ticket={ticket['ticket']}"
         if self.last_seq is not None:
             url += f"&after_seq={self.last_seq}"
-        self.hello = asyncio.get_running_loop().create_future()
+        # A server that closes the socket before `hello` (1013: try again) is reconnected to
+        # by the reader: the hello of that reconnection completes this open too.
+        waiting, self.hello = self.hello, asyncio.get_running_loop().create_future()
+        if waiting is not None and not waiting.done():
+            self.hello.add_done_callback(lambda _: waiting.done() or waiting.set_result(None))
         # No Origin header: a command-line client.
         self.ws = await connect(
             url, open_timeout=OPEN_TIMEOUT, max_queue=None, compression=None, origin=None
@@ -98,7 +102,7 @@ class Socket:
         error = None
         try:
             async for raw in ws:
-                self._frame(json.loads(raw))
+                self._frame(orjson.loads(raw))
         except ConnectionClosed as exc:
             error = type(exc).__name__
         code = ws.close_code
@@ -153,7 +157,7 @@ class Socket:
     async def sync(self) -> int:
         """Ping; the pong comes after everything stored up to its seq."""
         self.pong = asyncio.get_running_loop().create_future()
-        await self.ws.send(json.dumps({"type": "ping"}))
+        await self.ws.send('{"type": "ping"}')
         return await asyncio.wait_for(self.pong, OPEN_TIMEOUT)
 
     async def close(self) -> None:

@@ -7,7 +7,7 @@ is given.
         redis_url="redis://127.0.0.1:6379/7",
         run_dir=Path(".run/my-run"),
         settings={"THROTTLE_TRANSFER": "100000/s"},  # extra environment of every process
-        web_processes=4, workers=2, worker_concurrency=2,
+        web_processes=4, ws_processes=1, workers=2, worker_concurrency=2,
     )
     with time_limit(600), stack:  # close() on success, error, Ctrl-C, SIGTERM, time limit
         stack.reset()           # drop + create + migrate the database, flush the Redis db
@@ -215,6 +215,7 @@ class Stack:
         run_dir: Path,
         settings: dict[str, str] | None = None,
         web_processes: int = 4,
+        ws_processes: int = 1,
         workers: int = 1,
         worker_concurrency: int = 2,
         beat: bool = True,
@@ -238,6 +239,7 @@ class Stack:
             "PORT": str(self.port),
             "WS_PORT": str(self.ws_port),
             "WEB_CONCURRENCY": str(web_processes),
+            "WS_CONCURRENCY": str(ws_processes),
             "WORKER_CONCURRENCY": str(worker_concurrency),
             # A sync worker serves one connection at a time; the listen backlog holds the rest.
             "GUNICORN_CMD_ARGS": "--backlog 2048 --log-level warning",
@@ -271,7 +273,7 @@ class Stack:
         beat = " and beat" if "beat" in self.components else ""
         parts = [
             f"the Procfile's web ({self.env['WEB_CONCURRENCY']} processes)",
-            *(["ws"] if self.serves_sockets else []),
+            *([f"ws ({self.env['WS_CONCURRENCY']} processes)"] if self.serves_sockets else []),
             f"{len(self.workers())} Celery worker(s) --concurrency "
             f"{self.env['WORKER_CONCURRENCY']}{beat}",
         ]
