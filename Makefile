@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint clean bench-pipeline bench-realtime loadtest chaos
+.PHONY: run test install lint clean bench-pipeline bench-realtime bench-capacity loadtest chaos
 
 run: install  ## Set up what is missing and run API, worker and beat (Ctrl-C stops all)
 	@scripts/run.sh
@@ -21,6 +21,12 @@ bench-pipeline: install  ## Benchmark the transfer pipeline (~6 min); writes loa
 
 bench-realtime: install  ## Benchmark realtime delivery (~5 min); writes loadtests/results/realtime.md
 	@$(VENV)/bin/python -m loadtests.bench_realtime $(BENCH_ARGS)
+
+# make bench-capacity [SERVERS=procfile,gunicorn-sync:3,gunicorn-gthread:3] [BENCH_ARGS="..."]:
+#   wrk (installed with apt-get when missing) against the stack, workers settling meanwhile.
+bench-capacity: install  ## Closed-loop capacity with wrk (~6 min); writes loadtests/results/capacity.md
+	@command -v wrk >/dev/null || { echo "==> Installing wrk"; apt-get install -y wrk; }
+	@$(VENV)/bin/python -m loadtests.bench_capacity $(if $(SERVERS),--servers "$(SERVERS)") $(BENCH_ARGS)
 
 # make loadtest SCENARIO=uniform RATE=50 DURATION=30 [USERS=1000 SOCKETS=5 NAME=...
 #   LOADTEST_PORT=8300 LOADTEST_URL=http://... LOADTEST_ARGS="..."]: starts PostgreSQL and

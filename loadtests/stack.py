@@ -8,6 +8,7 @@ is given.
         run_dir=Path(".run/my-run"),
         settings={"THROTTLE_TRANSFER": "100000/s"},  # extra environment of every process
         web_processes=4, workers=2, worker_concurrency=2,
+        web_command=None,       # default: the Procfile's `web` line
     )
     with time_limit(600), stack:  # close() on success, error, Ctrl-C, SIGTERM, time limit
         stack.reset()           # drop + create + migrate the database, flush the Redis db
@@ -220,6 +221,7 @@ class Stack:
         beat: bool = True,
         port: int = 0,
         ws_port: int = 0,
+        web_command: str | None = None,
     ) -> None:
         self.database_url, self.redis_url = database_url, redis_url
         self.database = urlsplit(database_url).path.lstrip("/")
@@ -247,7 +249,10 @@ class Stack:
         }
         self.settings = settings or {}
         self.components: dict[str, Component] = {}
-        self._add("web", procfile("web"))
+        # Another command for `web` (the capacity benchmark compares WSGI servers); it reads
+        # HOST, PORT and WEB_CONCURRENCY as the Procfile's line does.
+        self.web_command = web_command or procfile("web")
+        self._add("web", self.web_command)
         if procfile("ws") is not None:
             # The ASGI server runs each sync call on a thread of its own: no kept connections.
             self._add("ws", procfile("ws"), CONN_MAX_AGE="0")
@@ -269,8 +274,9 @@ class Stack:
     def describe(self) -> str:
         """What runs, for a report: processes, database, Redis, the settings given."""
         beat = " and beat" if "beat" in self.components else ""
+        web = "the Procfile's web" if self.web_command == procfile("web") else "web"
         parts = [
-            f"the Procfile's web ({self.env['WEB_CONCURRENCY']} processes)",
+            f"{web} `{self.web_command}` ({self.env['WEB_CONCURRENCY']} processes)",
             *(["ws"] if self.serves_sockets else []),
             f"{len(self.workers())} Celery worker(s) --concurrency "
             f"{self.env['WORKER_CONCURRENCY']}{beat}",
