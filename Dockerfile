@@ -27,4 +27,5 @@ RUN DJANGO_SETTINGS_MODULE=api.config.settings.local VAULTPAY_RUN_DIR=/tmp/build
 RUN useradd --create-home vaultpay && mkdir -p /app/.run && chown vaultpay /app/.run
 USER vaultpay
 EXPOSE 8000 8001
-CMD ["sh", "-c", "gunicorn api.config.wsgi --bind $HOST:$PORT --workers ${WEB_CONCURRENCY:-3}"]
+# The Procfile's `web` process (README, "The server").
+CMD ["sh", "-c", "exec granian api.config.wsgi:application --interface wsgi --host $HOST --port $PORT --workers ${WEB_CONCURRENCY:-3} --blocking-threads 1 --respawn-failed-workers --workers-kill-timeout 5"]

@@ -75,7 +75,11 @@ class Socket:
         url = f"{ticket['url']}?ticket={ticket['ticket']}"
         if self.last_seq is not None:
             url += f"&after_seq={self.last_seq}"
-        self.hello = asyncio.get_running_loop().create_future()
+        # A socket the server closes before its `hello` (1013 when the server's Redis is
+        # slow) reconnects by itself; that reconnection's `hello` ends this wait too.
+        if self.hello is None or self.hello.done():
+            self.hello = asyncio.get_running_loop().create_future()
+        hello = self.hello
         # No Origin header: a command-line client.
         self.ws = await connect(
             url, open_timeout=OPEN_TIMEOUT, max_queue=None, compression=None, origin=None
@@ -83,7 +87,7 @@ class Socket:
         self._record({"t": "ws_open", "after_seq": self.last_seq})
         self.tally.opened += 1
         self.reader = asyncio.create_task(self._read(self.ws))
-        await asyncio.wait_for(self.hello, OPEN_TIMEOUT)
+        await asyncio.wait_for(asyncio.shield(hello), OPEN_TIMEOUT)
 
     async def reopen(self) -> None:
         """Closes this socket and reconnects with after_seq, as a client that lost it."""

@@ -22,7 +22,7 @@ is given.
 
 Components are named `web`, `ws`, `worker-1` ... `worker-N` and `beat`. Each runs in a
 session (and process group) of its own, its output appended to `<run_dir>/<name>.log`;
-`stop()` sends SIGTERM to the leader only (gunicorn, uvicorn and Celery then stop their
+`stop()` sends SIGTERM to the leader only (granian, uvicorn and Celery then stop their
 children warmly), waits a bounded time, then SIGKILLs the whole group. Every wait is bounded.
 
 The database and Redis URLs may name the machine's servers (a dedicated database and Redis
@@ -241,7 +241,10 @@ class Stack:
             "WS_PORT": str(self.ws_port),
             "WEB_CONCURRENCY": str(web_processes),
             "WORKER_CONCURRENCY": str(worker_concurrency),
-            # A sync worker serves one connection at a time; the listen backlog holds the rest.
+            # The listen backlog holds connections no worker has taken yet (granian reads
+            # GRANIAN_*, gunicorn GUNICORN_CMD_ARGS: the capacity benchmark runs both).
+            "GRANIAN_BACKLOG": "2048",
+            "GRANIAN_LOG_LEVEL": "warning",
             "GUNICORN_CMD_ARGS": "--backlog 2048 --log-level warning",
             # The Procfile names programs; ours are beside this interpreter.
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",

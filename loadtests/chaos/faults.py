@@ -123,4 +123,4 @@ class Faults:
         pid = self.rng.choice(workers)
         start = time.time()
         os.kill(pid, signal.SIGKILL)
-        return self._window("web-worker-kill", start), f"gunicorn worker {pid}"
+        return self._window("web-worker-kill", start), f"web worker {pid}"

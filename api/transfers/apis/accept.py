@@ -4,6 +4,7 @@ Both answer 202 with the PENDING transfer at once; Celery settles it (services.p
 import json
 import uuid
 
+import orjson
 from django.http import HttpRequest, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -128,8 +129,9 @@ class TransferCreateApi(APIView):
         if accepted is None:
             return None
         payload, created = accepted
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        response = HttpResponse(body, content_type="application/json")
+        # orjson: the same bytes as json.dumps(ensure_ascii=False, compact) in a twentieth of
+        # the time (loadtests/results/pipeline-notes.md).
+        response = HttpResponse(orjson.dumps(payload), content_type="application/json")
         return _accept_headers(response, payload, created)
 
     @extend_schema(
