@@ -14,7 +14,7 @@ UV_STAMP := $(TOOLS)/.uv-$(UV_VERSION)
 # Only the machine's Python 3.11: uv never downloads an interpreter of its own.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test install lock lint clean bench-pipeline bench-realtime loadtest chaos
+.PHONY: run test install lock lint clean bench-pipeline bench-realtime bench-capacity bench-openloop soak loadtest chaos
 
 run: install  ## Set up what is missing and run API, worker and beat (Ctrl-C stops all)
 	@scripts/run.sh
@@ -30,6 +30,27 @@ bench-pipeline: install  ## Benchmark the transfer pipeline (~6 min); writes loa
 
 bench-realtime: install  ## Benchmark realtime delivery (~5 min); writes loadtests/results/realtime.md
 	@$(VENV)/bin/python -m loadtests.bench_realtime $(BENCH_ARGS)
+
+# make bench-capacity [SERVERS=procfile,gunicorn-sync:3,gunicorn-gthread:3] [BENCH_ARGS="..."]:
+#   wrk (installed with apt-get when missing) against the stack, workers settling meanwhile.
+bench-capacity: install  ## Closed-loop capacity with wrk (~6 min); writes loadtests/results/capacity.md
+	@command -v wrk >/dev/null || { echo "==> Installing wrk"; apt-get install -y wrk; }
+	@$(VENV)/bin/python -m loadtests.bench_capacity $(if $(SERVERS),--servers "$(SERVERS)") $(BENCH_ARGS)
+
+# make bench-openloop [RATE=800] [DURATION=600] [BENCH_ARGS="..."]: an open loop with a socket
+#   open for every paying user, after a 50/s probe of POST -> socket.
+bench-openloop: RATE = 800
+bench-openloop: DURATION = 600
+bench-openloop: install  ## Open loop at RATE/s for DURATION s with 1,000 sockets (~13 min); writes loadtests/results/openloop-<RATE>.md
+	@$(VENV)/bin/python -m loadtests.bench_openloop --rate "$(RATE)" --duration "$(DURATION)" \
+		$(BENCH_ARGS)
+
+# make soak [RATE=700] [DURATION=3600]: the open loop for an hour, minute by minute.
+soak: RATE = 700
+soak: DURATION = 3600
+soak: install  ## 60 minutes at RATE/s with every paying user's socket open; writes loadtests/results/soak-<minutes>min.md
+	@$(VENV)/bin/python -m loadtests.bench_openloop --soak --probe-rate 0 --rate "$(RATE)" \
+		--duration "$(DURATION)" $(BENCH_ARGS)
 
 # make loadtest SCENARIO=uniform RATE=50 DURATION=30 [USERS=1000 SOCKETS=5 NAME=...
 #   LOADTEST_PORT=8300 LOADTEST_URL=http://... LOADTEST_ARGS="..."]: starts PostgreSQL and

@@ -8,6 +8,7 @@ is given.
         run_dir=Path(".run/my-run"),
         settings={"THROTTLE_TRANSFER": "100000/s"},  # extra environment of every process
         web_processes=4, ws_processes=1, workers=2, worker_concurrency=2,
+        web_command=None,       # default: the Procfile's `web` line
     )
     with time_limit(600), stack:  # close() on success, error, Ctrl-C, SIGTERM, time limit
         stack.reset()           # drop + create + migrate the database, flush the Redis db
@@ -21,7 +22,7 @@ is given.
 
 Components are named `web`, `ws`, `worker-1` ... `worker-N` and `beat`. Each runs in a
 session (and process group) of its own, its output appended to `<run_dir>/<name>.log`;
-`stop()` sends SIGTERM to the leader only (gunicorn, uvicorn and Celery then stop their
+`stop()` sends SIGTERM to the leader only (granian, uvicorn and Celery then stop their
 children warmly), waits a bounded time, then SIGKILLs the whole group. Every wait is bounded.
 
 The database and Redis URLs may name the machine's servers (a dedicated database and Redis
@@ -221,6 +222,7 @@ class Stack:
         beat: bool = True,
         port: int = 0,
         ws_port: int = 0,
+        web_command: str | None = None,
     ) -> None:
         self.database_url, self.redis_url = database_url, redis_url
         self.database = urlsplit(database_url).path.lstrip("/")
@@ -241,7 +243,10 @@ class Stack:
             "WEB_CONCURRENCY": str(web_processes),
             "WS_CONCURRENCY": str(ws_processes),
             "WORKER_CONCURRENCY": str(worker_concurrency),
-            # A sync worker serves one connection at a time; the listen backlog holds the rest.
+            # The listen backlog holds connections no worker has taken yet (granian reads
+            # GRANIAN_*, gunicorn GUNICORN_CMD_ARGS: the capacity benchmark runs both).
+            "GRANIAN_BACKLOG": "2048",
+            "GRANIAN_LOG_LEVEL": "warning",
             "GUNICORN_CMD_ARGS": "--backlog 2048 --log-level warning",
             # The Procfile names programs; ours are beside this interpreter.
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -249,7 +254,10 @@ class Stack:
         }
         self.settings = settings or {}
         self.components: dict[str, Component] = {}
-        self._add("web", procfile("web"))
+        # Another command for `web` (the capacity benchmark compares WSGI servers); it reads
+        # HOST, PORT and WEB_CONCURRENCY as the Procfile's line does.
+        self.web_command = web_command or procfile("web")
+        self._add("web", self.web_command)
         if procfile("ws") is not None:
             # The ASGI server runs each sync call on a thread of its own: no kept connections.
             self._add("ws", procfile("ws"), CONN_MAX_AGE="0")
@@ -271,8 +279,9 @@ class Stack:
     def describe(self) -> str:
         """What runs, for a report: processes, database, Redis, the settings given."""
         beat = " and beat" if "beat" in self.components else ""
+        web = "the Procfile's web" if self.web_command == procfile("web") else "web"
         parts = [
-            f"the Procfile's web ({self.env['WEB_CONCURRENCY']} processes)",
+            f"{web} `{self.web_command}` ({self.env['WEB_CONCURRENCY']} processes)",
             *([f"ws ({self.env['WS_CONCURRENCY']} processes)"] if self.serves_sockets else []),
             f"{len(self.workers())} Celery worker(s) --concurrency "
             f"{self.env['WORKER_CONCURRENCY']}{beat}",

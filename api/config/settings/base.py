@@ -48,11 +48,13 @@ MIDDLEWARE = [
     "api.core.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, CSRF, Django's authentication and messages serve the admin's pages only: the
+    # API (bearer tokens, no cookies) skips them (api/core/page_middleware.py).
+    "api.core.page_middleware.PagesSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "api.core.page_middleware.PagesCsrfViewMiddleware",
+    "api.core.page_middleware.PagesAuthenticationMiddleware",
+    "api.core.page_middleware.PagesMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

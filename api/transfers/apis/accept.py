@@ -5,6 +5,7 @@ import json
 import uuid
 from functools import lru_cache
 
+import orjson
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -138,8 +139,9 @@ class TransferCreateApi(APIView):
         if accepted is None:
             return None
         payload, created = accepted
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        response = HttpResponse(body, content_type="application/json")
+        # orjson: the same bytes as json.dumps(ensure_ascii=False, compact) in a twentieth of
+        # the time (loadtests/results/pipeline-notes.md).
+        response = HttpResponse(orjson.dumps(payload), content_type="application/json")
         return _accept_headers(response, payload, created)
 
     @extend_schema(
