@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint clean bench-pipeline bench-realtime loadtest chaos
+.PHONY: run test install lint clean bench-pipeline bench-realtime loadtest chaos multihost
 
 run: install  ## Set up what is missing and run API, worker and beat (Ctrl-C stops all)
 	@scripts/run.sh
@@ -41,6 +41,13 @@ loadtest: install  ## One load scenario end to end; writes loadtests/results/<sc
 chaos: install  ## Faults under load, then the history checker (~9 min; SHORT=1 ~90 s); writes loadtests/results/chaos.md
 	@$(VENV)/bin/python -m loadtests.chaos $(if $(SEED),--seed "$(SEED)") $(if $(SHORT),--short) \
 		$(CHAOS_ARGS)
+
+# make multihost [MULTIHOST_ARGS="--rate 60 --duration 120 ..."]: root only. Network namespaces
+#   on a private subnet as hosts (data: PostgreSQL and Redis; app: web and ws; two worker
+#   hosts), 2 minutes of load from this one, each worker host's share of the settlements,
+#   then removes all it made (loadtests/README.md).
+multihost: install  ## Workers and socket servers on other hosts, under load (~4 min, root); writes loadtests/results/multihost.md
+	@$(VENV)/bin/python -m loadtests.multihost $(MULTIHOST_ARGS)
 
 install: $(STAMP)
 
