@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint clean bench-pipeline bench-realtime loadtest chaos multihost restore-drill
+.PHONY: run test install lint clean bench-pipeline bench-realtime loadtest chaos multihost restore-drill \
+	rolling-restart
 
 run: install  ## Set up what is missing and run API, worker and beat (Ctrl-C stops all)
 	@scripts/run.sh
@@ -48,6 +49,11 @@ chaos: install  ## Faults under load, then the history checker (~9 min; SHORT=1 
 #   then removes all it made (loadtests/README.md).
 multihost: install  ## Workers and socket servers on other hosts, under load (~4 min, root); writes loadtests/results/multihost.md
 	@$(VENV)/bin/python -m loadtests.multihost $(MULTIHOST_ARGS)
+
+# make rolling-restart [ROLLING_ARGS="--rate 40 --duration 90 ..."]: database vaultpay_rolling
+#   (dropped and recreated), Redis db 6 (flushed); loadtests/README.md.
+rolling-restart: install  ## Restart web, ws, each worker and beat in turn under load (~3 min); writes loadtests/results/rolling-restart.md
+	@$(VENV)/bin/python -m loadtests.rolling $(ROLLING_ARGS)
 
 # make restore-drill [RESTORE_DRILL_ARGS="--keep"]: the database at DATABASE_URL.
 restore-drill: install  ## pg_dump the database, restore it into a new one, check its rows and ledger_audit there, drop it
