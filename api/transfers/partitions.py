@@ -9,12 +9,12 @@ Redis SET NX flag), so under load most accepts publish nothing. The worker's tas
 entry point registered under SETTLE_TASK that calls `partition_drain`.
 
 Draining: the settler stays on its partition while work arrives. After a batch smaller than
-SETTLEMENT_BATCH_SIZE it waits SETTLEMENT_LINGER_MS before the next, so that batches stay
-large at steady load; once the partition has read empty for SETTLEMENT_IDLE_MS it clears the
-flag and reads the partition once more, which settles any transfer committed before the
-clear (one committed after it wakes the partition again). A drain still busy after
-DRAIN_SECONDS hands the partition to a new task at the back of the queue, so partitions
-cannot keep one another from the workers for long.
+SETTLEMENT_BATCH_SIZE it waits a little, longer after larger batches up to
+SETTLEMENT_LINGER_MS, so that batches grow with the load; once the partition has read empty
+for SETTLEMENT_IDLE_MS it clears the flag and settles once more, which takes any transfer
+committed before the clear (one committed after it wakes the partition again). A drain
+still busy after DRAIN_SECONDS hands the partition to a new task at the back of the queue,
+so partitions cannot keep one another from the workers for long.
 
 Sweeping: beat wakes partitions whose PENDING transfers have waited too long, whatever their
 flag says, which covers lost messages, crashed workers and a Redis restart.
@@ -40,8 +40,15 @@ logger = logging.getLogger(__name__)
 SETTLE_TASK = "workers.tasks.settle_partition"
 # A flag left behind by a lost task expires, so a partition can never stay asleep for good.
 WAKE_FLAG_SECONDS = 60
+# A settler at work holds the flag for this long at a time, renewed by each task of the
+# partition (every DRAIN_SECONDS at most): a settler killed mid-drain leaves a flag that
+# expires within seconds, and the next accept wakes the partition again.
+SETTLER_FLAG_SECONDS = 2
 # How long one task drains a partition before it hands it on.
 DRAIN_SECONDS = 0.5
+# How a settler paces itself between batches (see `_settle_while_busy`).
+LINGER_PER_TRANSFER_SECONDS = 0.002
+IDLE_POLL_SECONDS = 0.002
 
 
 def partition_of(*, account_id: int) -> int:
@@ -90,12 +97,13 @@ def partition_drain(*, partition: int) -> int:
     and returns how many it finished. Safe to run twice or concurrently: the partition's
     advisory lock admits one settler at a time and settlement is a compare-and-set on status.
 
-    The wake flag stays set while the drain runs, so transfers accepted meanwhile publish no
-    task of their own. Once the partition has been idle for SETTLEMENT_IDLE_MS the flag is
-    cleared and the partition read once more; a drain that reaches DRAIN_SECONDS hands the
-    partition to a new task instead.
+    The wake flag stays set while the drain runs (renewed for SETTLER_FLAG_SECONDS), so
+    transfers accepted meanwhile publish no task of their own. Once the partition has been
+    idle for SETTLEMENT_IDLE_MS the flag is cleared and the partition read once more; a drain
+    that reaches DRAIN_SECONDS hands the partition to a new task instead.
     """
     deadline = time.monotonic() + DRAIN_SECONDS
+    _flag_hold(partition)
     total, idle = _settle_while_busy(
         partition=partition, deadline=deadline, idle_seconds=settings.SETTLEMENT_IDLE_MS / 1000
     )
@@ -109,25 +117,45 @@ def partition_drain(*, partition: int) -> int:
     return total + settled
 
 
+def _flag_hold(partition: int) -> None:
+    try:
+        redis_client().set(_wake_flag(partition), 1, ex=SETTLER_FLAG_SECONDS)
+    except UNAVAILABLE_ERRORS as error:
+        # Draining goes on: at worst an accept publishes a task this settler did not need.
+        logger.warning("Partition %s flag not renewed (%s)", partition, error)
+
+
 def _settle_while_busy(*, partition: int, deadline: float, idle_seconds: float) -> tuple[int, bool]:
     """Settles batches until the partition has read empty for `idle_seconds` (True) or
-    `deadline` passes (False). Between batches it looks for work with one cheap read outside
-    any transaction, so an idle wait takes no lock."""
-    linger = settings.SETTLEMENT_LINGER_MS / 1000
+    `deadline` passes (False).
+
+    After a batch of n transfers (fewer than the batch size) the settler waits n x
+    LINGER_PER_TRANSFER_SECONDS, at most SETTLEMENT_LINGER_MS: at a low rate batches of one
+    go at once, and as the rate rises the waits grow with the batches, which keeps the fixed
+    cost of a batch (a transaction, a few statements, a publication) shared by many
+    transfers. An empty partition is looked at every IDLE_POLL_SECONDS with one cheap read
+    outside any transaction, so an idle wait takes no lock.
+    """
     limit = settings.SETTLEMENT_BATCH_SIZE
+    max_linger = settings.SETTLEMENT_LINGER_MS / 1000
     total = 0
     idle_from = time.monotonic()
+    work_seen = True  # woken for work, or the last batch found some: settle without looking
     while time.monotonic() < deadline:
-        if _has_pending(partition):
+        settled = 0
+        if work_seen or _has_pending(partition):
             with transaction.atomic(durable=True):
                 settled = partition_settle_batch(partition=partition, limit=limit)
             total += settled
+        work_seen = settled > 0
+        if work_seen:
             idle_from = time.monotonic()
-            if settled == limit:
-                continue
+            if settled < limit:
+                time.sleep(min(max_linger, settled * LINGER_PER_TRANSFER_SECONDS))
         elif time.monotonic() - idle_from >= idle_seconds:
             return total, True
-        time.sleep(linger)
+        else:
+            time.sleep(IDLE_POLL_SECONDS)
     return total, False
 
 

@@ -23,6 +23,8 @@ from api.transfers.idempotency import transfer_fingerprint
 from api.transfers.models import Event, LedgerEntry, Transfer
 from api.transfers.partitions import (
     SETTLE_TASK,
+    SETTLER_FLAG_SECONDS,
+    WAKE_FLAG_SECONDS,
     _wake_flag,
     partition_of,
     partition_wake_clear,
@@ -130,34 +132,34 @@ def test_a_drain_keeps_the_partition_awake_until_it_reads_empty(make_wallet, set
     partition = partition_of(account_id=payer.pk)
     first = pending_create(sender=payer, receiver=sink, amount=100)
     broker_reset()
-    flags_at_batch, flags_at_read, accepted = [], [], []
+    reads, accepted = [], []  # (what read the partition, whether the flag was set)
 
     def accept():
         return pending_create(sender=payer, receiver=sink, amount=100)
 
     def accept_during_the_drain(*, partition, limit):
-        flags_at_batch.append(redis_client().exists(_wake_flag(partition)))
-        if len(flags_at_batch) == 1:  # a transfer accepted (on its own connection) meanwhile
+        reads.append(("batch", redis_client().exists(_wake_flag(partition))))
+        if len(reads) == 1:  # a transfer accepted (on its own connection) meanwhile
             accepted.extend(run_concurrently([accept], threads=1))
         return partition_settle_batch(partition=partition, limit=limit)
 
-    def read_with_flag(partition):
-        flags_at_read.append(redis_client().exists(_wake_flag(partition)))
+    def look_with_flag(partition):
+        reads.append(("look", redis_client().exists(_wake_flag(partition))))
         return has_pending(partition)
 
     redis_client().set(_wake_flag(partition), 1)  # as the accept that published this task
     with (
         patch("api.transfers.partitions.partition_settle_batch", accept_during_the_drain),
-        patch("api.transfers.partitions._has_pending", read_with_flag),
+        patch("api.transfers.partitions._has_pending", look_with_flag),
     ):
         settled = settle_partition(partition)
 
-    # Awake through the batch and the idle reads after it, so the accept made meanwhile
-    # published no task; cleared before the last read.
+    # Awake through the batches and the idle looks after them, so the accept made meanwhile
+    # published no task; cleared before a last batch.
     assert settled == 2
-    assert flags_at_batch == [1]
-    assert flags_at_read[-1] == 0 and set(flags_at_read[:-1]) == {1}, flags_at_read
-    assert len(flags_at_read) >= 3  # before the batch, idle after it, the last read
+    assert reads[-1] == ("batch", 0), reads
+    assert {flag for _, flag in reads[:-1]} == {1}, reads
+    assert ("look", 1) in reads  # it waited on the empty partition before letting it sleep
     assert not redis_client().exists(_wake_flag(partition))
     assert broker_queued() == 0
     assert outcomes([first, *accepted]) == [("SUCCESS", None)] * 2
@@ -188,6 +190,26 @@ def test_a_settler_lingers_on_its_partition_and_settles_what_arrives(
     assert settled == 2
     assert outcomes([first, later]) == [("SUCCESS", None)] * 2
     assert broker_queued() == 0
+
+
+def test_a_settler_holds_the_flag_only_seconds_at_a_time(make_wallet):
+    """A settler killed mid-drain must not leave its partition asleep until the sweep: the
+    flag it holds expires within seconds, and the next accept wakes the partition."""
+    settle_partition = celery_task(SETTLE_TASK)
+    payer, sink = make_wallet(balance=10_000), make_wallet()
+    transfer = pending_create(sender=payer, receiver=sink, amount=100)
+    partition = transfer.partition
+    redis_client().set(_wake_flag(partition), 1, ex=WAKE_FLAG_SECONDS)  # as the accept did
+    ttls = []
+
+    def batch(*, partition, limit):
+        ttls.append(redis_client().ttl(_wake_flag(partition)))
+        return partition_settle_batch(partition=partition, limit=limit)
+
+    with patch("api.transfers.partitions.partition_settle_batch", batch):
+        assert settle_partition(partition) == 1
+
+    assert 0 < ttls[0] <= SETTLER_FLAG_SECONDS < WAKE_FLAG_SECONDS, ttls
 
 
 def test_a_drain_out_of_time_hands_the_partition_to_a_new_task(make_wallet, monkeypatch):
