@@ -90,6 +90,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     add("--time-limit", type=int, help="hard bound of the whole run (default duration + 600)")
     options = parser.parse_args(argv)
     options.time_limit = options.time_limit or options.duration + 600
+    options.argv = " ".join(sys.argv[1:] if argv is None else argv)
     return options
 
 
@@ -355,7 +356,8 @@ class MultiHost:
             "of " + ", ".join(f"`{h}`" for h in WORKER_HOSTS),
             "Load": f"uniform at {options.rate:g}/s for {options.duration}s (open loop) from "
             f"this namespace, {options.sockets} socket users, {options.users} users",
-            "Command": "make multihost",
+            "Command": "make multihost"
+            + (f' MULTIHOST_ARGS="{options.argv}"' if options.argv else ""),
             "Result": "FAILED: " + "; ".join(self.problems) if self.problems else "passed",
         }
         self.report.notes.append(

@@ -122,6 +122,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     add("--time-limit", type=int, help="hard bound of the whole run (default duration + 600)")
     options = parser.parse_args(argv)
     options.time_limit = options.time_limit or options.duration + 600
+    options.argv = " ".join(sys.argv[1:] if argv is None else argv)
     return options
 
 
@@ -185,7 +186,8 @@ def main(argv=None) -> int:
         "Load": f"uniform at {options.rate:g}/s for {options.duration}s (open loop), "
         f"{options.sockets} socket users, {options.users} users; one attempt per request",
         "Restarts": f"web, ws, worker-1, worker-2, beat in turn, {options.pause:g}s apart",
-        "Command": "make rolling-restart",
+        "Command": "make rolling-restart"
+        + (f' ROLLING_ARGS="{options.argv}"' if options.argv else ""),
         "Result": "FAILED: " + "; ".join(problems) if problems else "passed",
     }
     report.write(options.results)
