@@ -51,9 +51,7 @@ def amount_pattern(*, maximum_paise: int) -> str:
 
 def _joined(classes: list[str]) -> str:
     """The classes as one pattern, runs of any digit written `[0-9]{n}`."""
-    return re.sub(
-        r"(?:\[0-9\]){2,}", lambda run: f"[0-9]{{{len(run[0]) // 5}}}", "".join(classes)
-    )
+    return re.sub(r"(?:\[0-9\]){2,}", lambda run: f"[0-9]{{{len(run[0]) // 5}}}", "".join(classes))
 
 
 def _natural_numbers(low: int, high: int, *, min_width: int) -> list[list[str]]:

@@ -261,7 +261,9 @@ class DateTimeFieldExtension(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         if direction == "response":
-            schema["pattern"] = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$"
+            schema["pattern"] = (
+                r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$"
+            )
         return schema
 
 
@@ -277,6 +279,10 @@ class CharFieldExtension(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request" and isinstance(self.target, serializers.EmailField):
+            # Django's rules, which JSON Schema's `email` format does not match exactly.
+            del schema["format"]
+            schema["pattern"] = EMAIL_PATTERN
         if direction == "request":
             schema.setdefault("pattern", NO_NUL_PATTERN)
         schema.update(getattr(self.target, "schema", {}))
@@ -296,5 +302,35 @@ def stripped_pattern(core: str) -> str:
 def not_blank_pattern(*, max_length: int | None = None) -> str:
     """Strings with something besides whitespace (and no NUL), at most `max_length`
     characters once stripped."""
-    middle = "*" if max_length is None else f"{{0,{max_length - 2}}}"
-    return stripped_pattern(rf"[^{_STRIPPED}\x00](?:[^\x00]{middle}[^{_STRIPPED}\x00])?")
+    edge = rf"[^{_STRIPPED}\x00]"  # the first and the last character kept
+    if max_length is None:
+        return stripped_pattern(rf"{edge}(?:[^\x00]*{edge})?")
+    between = rf"(?:[^\x00]{{0,{max_length - 2}}}{edge})?" if max_length >= 2 else ""
+    return stripped_pattern(edge + between)
+
+
+# An email address as Django's EmailValidator (and so DRF's EmailField) accepts it, once
+# stripped: a dot-atom or quoted local part (its case-insensitive match also takes U+0131,
+# U+017F and U+212A; not U+0130, which registration lower-cases into two characters), and a
+# domain of labels with a top-level one, or "localhost". Unicode domains are spelled out as
+# Django's pattern has them; IP literals ("[192.0.2.1]"), which Django also takes, are left
+# out.
+_ATEXT = r"[-!#$%&'*+/=?^_`{}|~0-9A-Za-z\u0131\u017f\u212a]"
+_QTEXT = r"[\x01-\x08\x0b\x0c\x0e-\x1f!#-\[\]-\x7f\u0131\u017f\u212a]"
+_QPAIR = r"\\[\x01-\x09\x0b\x0c\x0e-\x7f\u0131\u017f\u212a]"
+# Django's "\u00a1-\uffff" without the surrogates, which ECMA-262 would match in pairs, and
+# the same without whitespace, for the last character (stripping would take it away).
+_WIDE = r"\u00a1-\ud7ff\ue000-\uffff"
+_WIDE_NOT_SPACE = (
+    r"\u00a1-\u167f\u1681-\u1fff\u200b-\u2027\u202a-\u202e\u2030-\u205e\u2060-\u2fff"
+    r"\u3001-\ud7ff\ue000-\uffff"
+)
+_LABEL = rf"[a-zA-Z0-9{_WIDE}](?:[-a-zA-Z0-9{_WIDE}]{{0,61}}[a-zA-Z0-9{_WIDE}])?"
+_TOP_LABEL = (
+    rf"(?:[a-zA-Z{_WIDE}][-a-zA-Z{_WIDE}]{{0,61}}[a-zA-Z{_WIDE_NOT_SPACE}]"
+    r"|[xX][nN]--[a-zA-Z0-9]{1,59})"
+)
+EMAIL_PATTERN = stripped_pattern(
+    rf'(?:{_ATEXT}+(?:\.{_ATEXT}+)*|"(?:{_QTEXT}|{_QPAIR})*")'
+    rf"@(?:{_LABEL}(?:\.{_LABEL})*\.{_TOP_LABEL}|localhost)"
+)

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from api.core.exceptions import ApplicationError
 from api.core.fields import DocumentedCharField
-from api.core.schema import errors, not_blank_pattern, stripped_pattern
+from api.core.schema import EMAIL_PATTERN, errors, not_blank_pattern, stripped_pattern
 from api.core.throttling import ScopedCounterThrottle
 from api.users.login_failures import login_failure_record, login_failures_wait
 from api.users.services import (
@@ -76,7 +76,7 @@ class UserRegisterApi(APIView):
         # invalid field in one answer. The schema states the rules a pattern can.
         email = DocumentedCharField(
             allow_blank=True,
-            schema={"format": "email", "maxLength": EMAIL_MAX_LENGTH},
+            schema={"pattern": EMAIL_PATTERN, "maxLength": EMAIL_MAX_LENGTH},
             help_text="Any letter case; unique.",
         )
         password = DocumentedCharField(
@@ -103,7 +103,7 @@ class UserRegisterApi(APIView):
             trim_whitespace=False,
             allow_blank=True,
             schema={"pattern": "^ *[2-9](?: *[0-9]){11} *$"},
-            help_text='12 digits, the first 2-9, the last a Verhoeff check digit; ASCII spaces '
+            help_text="12 digits, the first 2-9, the last a Verhoeff check digit; ASCII spaces "
             'are ignored: "2345 6789 0124". Unique.',
         )
 

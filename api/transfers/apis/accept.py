@@ -69,8 +69,7 @@ def _accept_responses(*refusals: str) -> dict:
         ),
         200: OpenApiResponse(
             TransferOutputSerializer,
-            description="A replay of a known key with the same request: the transfer as it is "
-            "now.",
+            description="A replay of a known key with the same request: the transfer as it is now.",
         ),
         400: errors(
             "idempotency_key_required",

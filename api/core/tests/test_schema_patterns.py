@@ -1,0 +1,153 @@
+"""The patterns the OpenAPI schema states accept exactly what the server accepts.
+
+Python's `re` reads these patterns as ECMA-262 (JSON Schema's dialect) does: they use only
+character classes, groups, alternation and counted repeats, written with \\x and \\u escapes.
+"""
+
+import re
+
+import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from hypothesis import example, given
+from hypothesis import strategies as st
+from rest_framework import serializers
+
+from api.core.exceptions import ApplicationError
+from api.core.money import OUTPUT_AMOUNT_PATTERN, amount_pattern, format_paise, parse_paise
+from api.core.schema import EMAIL_PATTERN, not_blank_pattern, stripped_pattern
+from api.transfers.apis.accept import IDEMPOTENCY_KEY_PATTERN
+from api.transfers.idempotency import idempotency_key_parse
+from api.users.services import PHONE_PATTERN
+
+# Strings near the edges: digits, dots, quotes, whitespace of every kind, NUL, anything.
+WHITESPACE = [chr(c) for c in range(0x3001) if chr(c).isspace()] + ["\ufeff"]
+# No lone surrogates: they cannot travel in UTF-8, so no JSON Schema validator sees them.
+EDGY_TEXT = st.text(
+    st.sampled_from([*"0123456789.+-\"'!~ a", "\x00", "\x7f", "é", *WHITESPACE])
+    | st.characters(exclude_categories=["Cs"]),
+    max_size=20,
+)
+
+
+def amounts(maximum: int):
+    """Amount strings in every form around 0 and `maximum`, and malformed ones."""
+    near = st.integers(min_value=0, max_value=maximum + 1001) | st.sampled_from(
+        [0, 1, 9, 10, 99, 100, maximum - 1, maximum, maximum + 1, maximum + 10]
+    )
+    return (
+        near.flatmap(
+            lambda paise: st.sampled_from(
+                [
+                    format_paise(paise),
+                    format_paise(paise).rstrip("0"),
+                    format_paise(paise).removesuffix(".00"),
+                    f"{paise // 100}.{paise % 100 // 10}",
+                    "0" + format_paise(paise),
+                    format_paise(paise) + "0",
+                ]
+            )
+        )
+        | EDGY_TEXT
+    )
+
+
+@pytest.mark.parametrize("maximum", [1, 99, 100, 12_345, 10_000_000, 1_000_000_000, 123_456_789])
+@given(data=st.data())
+def test_the_amount_pattern_is_exactly_the_amounts_accepted(maximum, data):
+    text = data.draw(amounts(maximum))
+    paise = parse_paise(text)
+
+    accepted = paise is not None and 1 <= paise <= maximum
+    assert bool(re.fullmatch(amount_pattern(maximum_paise=maximum), text)) is accepted
+
+
+@given(st.integers(min_value=-(10**14), max_value=10**14))
+def test_every_amount_on_output_matches_the_output_pattern(paise):
+    assert re.fullmatch(OUTPUT_AMOUNT_PATTERN, format_paise(paise))
+
+
+def _key_accepted(header: str) -> bool:
+    try:
+        idempotency_key_parse(header)
+    except ApplicationError:
+        return False
+    return True
+
+
+@given(
+    st.text(st.sampled_from('"!#~ a\x7f\x00é'), max_size=12).map(lambda s: s * 30)
+    | st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7F), max_size=260)
+)
+@example('"abcdefg"')  # quoted: 7 characters, too short
+@example('"abcdefgh"')
+@example('"' + "k" * 255 + '"')
+@example('"' + "k" * 256 + '"')
+@example('"abcdefgh')  # one quote: taken as it is
+@example("k" * 255)
+@example("k" * 256)
+def test_the_idempotency_key_pattern_is_exactly_the_keys_accepted(header):
+    assert bool(re.fullmatch(IDEMPOTENCY_KEY_PATTERN, header)) is _key_accepted(header)
+
+
+@given(EDGY_TEXT)
+def test_the_not_blank_pattern_is_what_a_trimming_char_field_accepts(text):
+    field = serializers.CharField()
+    try:
+        field.run_validation(text)
+        accepted = True
+    except serializers.ValidationError:
+        accepted = False
+
+    assert bool(re.fullmatch(not_blank_pattern(), text)) is accepted
+
+
+@pytest.mark.parametrize("max_length", [1, 2, 3])
+@given(text=EDGY_TEXT)
+def test_a_length_bound_counts_what_remains_after_trimming(max_length, text):
+    accepted = "\x00" not in text and 1 <= len(text.strip()) <= max_length
+
+    assert bool(re.fullmatch(not_blank_pattern(max_length=max_length), text)) is accepted
+
+
+@given(EDGY_TEXT | st.from_regex(r"(\+91)?[5-9][0-9]{9}", fullmatch=True).map(lambda s: f" {s}\t"))
+def test_the_phone_pattern_accepts_what_registration_accepts(text):
+    value = text.strip()  # DRF trims the field before the service reads it
+    accepted = "\x00" not in text and (not value or PHONE_PATTERN.fullmatch(value) is not None)
+
+    pattern = stripped_pattern(f"(?:{PHONE_PATTERN.pattern})?")
+    assert bool(re.fullmatch(pattern, text)) is accepted
+
+
+EMAILS = (
+    st.emails()
+    | st.from_regex(EMAIL_PATTERN)
+    | st.builds(
+        "{}@{}".format,
+        st.text(st.sampled_from('a.-"\\ @\x01\u0131\u0130\u017f\u212aé'), min_size=0, max_size=6),
+        st.text(st.sampled_from("ab0.-xn é"), min_size=0, max_size=8) | st.just("localhost"),
+    )
+)
+
+
+@given(EMAILS | EDGY_TEXT)
+@example("0@0.a")  # a one-letter top-level domain
+@example("a@b.c0")  # digits in a top-level domain
+@example("a@xn--80ak6aa92e.com")
+@example(" a@b.cc\t")
+@example("\u017f@b.cc")
+@example("\u0130@b.cc")
+@example("a@[192.0.2.1]")
+def test_the_email_pattern_is_what_django_accepts(text):
+    try:
+        validate_email(text.strip())
+        accepted = True
+    except DjangoValidationError:
+        accepted = False
+
+    matches = bool(re.fullmatch(EMAIL_PATTERN, text))
+    assert not matches or accepted  # what the schema allows, the server takes
+    # What the server takes, the schema allows, but for what it leaves out on purpose: an IP
+    # literal, and a local part with "İ" (registration lower-cases it into two characters,
+    # the second of which Django refuses).
+    assert matches or not accepted or "[" in text or "\u0130" in text.rpartition("@")[0]
