@@ -28,6 +28,9 @@ from api.users.services import (
     user_register,
 )
 
+# Twelve digits, the first 2-9, with ASCII spaces anywhere (aadhaar.normalize drops them).
+AADHAAR_SCHEMA_PATTERN = "^ *[2-9](?: *[0-9]){11} *$"
+
 
 def _password_min_length() -> int:
     """The shortest password Django's validators accept (MinimumLengthValidator)."""
@@ -102,7 +105,7 @@ class UserRegisterApi(APIView):
         aadhaar = DocumentedCharField(
             trim_whitespace=False,
             allow_blank=True,
-            schema={"pattern": "^ *[2-9](?: *[0-9]){11} *$"},
+            schema={"pattern": AADHAAR_SCHEMA_PATTERN},
             help_text="12 digits, the first 2-9, the last a Verhoeff check digit; ASCII spaces "
             'are ignored: "2345 6789 0124". Unique.',
         )

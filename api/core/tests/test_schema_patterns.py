@@ -13,21 +13,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from rest_framework import serializers
 
-from api.core.exceptions import ApplicationError
 from api.core.money import OUTPUT_AMOUNT_PATTERN, amount_pattern, format_paise, parse_paise
-from api.core.schema import EMAIL_PATTERN, not_blank_pattern, stripped_pattern
-from api.transfers.apis.accept import IDEMPOTENCY_KEY_PATTERN
-from api.transfers.idempotency import idempotency_key_parse
-from api.users.services import PHONE_PATTERN
-
-# Strings near the edges: digits, dots, quotes, whitespace of every kind, NUL, anything.
-WHITESPACE = [chr(c) for c in range(0x3001) if chr(c).isspace()] + ["\ufeff"]
-# No lone surrogates: they cannot travel in UTF-8, so no JSON Schema validator sees them.
-EDGY_TEXT = st.text(
-    st.sampled_from([*"0123456789.+-\"'!~ a", "\x00", "\x7f", "é", *WHITESPACE])
-    | st.characters(exclude_categories=["Cs"]),
-    max_size=20,
-)
+from api.core.schema import EMAIL_PATTERN, not_blank_pattern
+from api.core.testing import EDGY_TEXT
 
 
 def amounts(maximum: int):
@@ -67,29 +55,6 @@ def test_every_amount_on_output_matches_the_output_pattern(paise):
     assert re.fullmatch(OUTPUT_AMOUNT_PATTERN, format_paise(paise))
 
 
-def _key_accepted(header: str) -> bool:
-    try:
-        idempotency_key_parse(header)
-    except ApplicationError:
-        return False
-    return True
-
-
-@given(
-    st.text(st.sampled_from('"!#~ a\x7f\x00é'), max_size=12).map(lambda s: s * 30)
-    | st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7F), max_size=260)
-)
-@example('"abcdefg"')  # quoted: 7 characters, too short
-@example('"abcdefgh"')
-@example('"' + "k" * 255 + '"')
-@example('"' + "k" * 256 + '"')
-@example('"abcdefgh')  # one quote: taken as it is
-@example("k" * 255)
-@example("k" * 256)
-def test_the_idempotency_key_pattern_is_exactly_the_keys_accepted(header):
-    assert bool(re.fullmatch(IDEMPOTENCY_KEY_PATTERN, header)) is _key_accepted(header)
-
-
 @given(EDGY_TEXT)
 def test_the_not_blank_pattern_is_what_a_trimming_char_field_accepts(text):
     field = serializers.CharField()
@@ -108,15 +73,6 @@ def test_a_length_bound_counts_what_remains_after_trimming(max_length, text):
     accepted = "\x00" not in text and 1 <= len(text.strip()) <= max_length
 
     assert bool(re.fullmatch(not_blank_pattern(max_length=max_length), text)) is accepted
-
-
-@given(EDGY_TEXT | st.from_regex(r"(\+91)?[5-9][0-9]{9}", fullmatch=True).map(lambda s: f" {s}\t"))
-def test_the_phone_pattern_accepts_what_registration_accepts(text):
-    value = text.strip()  # DRF trims the field before the service reads it
-    accepted = "\x00" not in text and (not value or PHONE_PATTERN.fullmatch(value) is not None)
-
-    pattern = stripped_pattern(f"(?:{PHONE_PATTERN.pattern})?")
-    assert bool(re.fullmatch(pattern, text)) is accepted
 
 
 EMAILS = (

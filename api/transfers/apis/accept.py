@@ -19,7 +19,7 @@ from api.core.money import parse_paise
 from api.core.schema import errors, not_blank_pattern
 from api.core.throttling import ScopedCounterThrottle
 from api.transfers.apis.history import TransferOutputSerializer
-from api.transfers.idempotency import idempotency_key_parse
+from api.transfers.idempotency import KEY_SCHEMA_PATTERN, idempotency_key_parse
 from api.transfers.models import Transfer
 from api.transfers.payloads import TransferPayload, transfer_payload
 from api.transfers.services import (
@@ -29,12 +29,9 @@ from api.transfers.services import (
     transfer_request_rejected,
 )
 
-# 8-255 characters 0x21-0x7E, or such a key in double quotes (idempotency.py unquotes it):
-# a value both starting and ending with a quote is always read as quoted.
-IDEMPOTENCY_KEY_PATTERN = r'^(?:[!#-~][!-~]{7,254}|[!-~]{7,254}[!#-~]|"[!-~]{8,255}")$'
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    {"type": "string", "minLength": 8, "maxLength": 257, "pattern": IDEMPOTENCY_KEY_PATTERN},
+    {"type": "string", "minLength": 8, "maxLength": 257, "pattern": KEY_SCHEMA_PATTERN},
     OpenApiParameter.HEADER,
     required=True,
     description="8-255 visible ASCII characters (0x21-0x7E), optionally in double quotes, "
