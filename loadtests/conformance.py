@@ -45,7 +45,7 @@ THROTTLES = [
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", default="vaultpay_conformance")
-    parser.add_argument("--redis-db", type=int, default=7)
+    parser.add_argument("--redis-db", type=int, default=8)
     parser.add_argument("--port", type=int, default=0, help="REST port (default: a free one)")
     parser.add_argument("--seed", type=int, help="overrides the configuration's seed")
     parser.add_argument("--max-examples", type=int, help="overrides the configuration's")

@@ -26,7 +26,8 @@ class HealthApi(APIView):
     throttle_classes = []
 
     @extend_schema(
-        responses={200: inline_serializer("Health", {"status": serializers.CharField()})}
+        summary="The process runs",
+        responses={200: inline_serializer("Health", {"status": serializers.CharField()})},
     )
     def get(self, request):
         return Response({"status": "ok"})
@@ -71,6 +72,7 @@ class ReadinessApi(APIView):
     throttle_classes = []
 
     @extend_schema(
+        summary="The services answer",
         responses={
             200: inline_serializer(
                 "Readiness",
@@ -80,7 +82,7 @@ class ReadinessApi(APIView):
                 },
             ),
             503: errors("not_ready"),
-        }
+        },
     )
     def get(self, request):
         redis_up = functools.cache(_redis_up)  # Redis and the broker are usually one server

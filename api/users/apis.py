@@ -114,6 +114,7 @@ class UserRegisterApi(APIView):
             ref_name = "UserRegister"
 
     @extend_schema(
+        summary="Register a customer",
         request=InputSerializer,
         responses={
             201: UserOutputSerializer,
@@ -159,6 +160,7 @@ class UserLoginApi(APIView):
             ref_name = "UserLoginResult"
 
     @extend_schema(
+        summary="Log in",
         request=InputSerializer,
         responses={
             200: OutputSerializer,
@@ -208,6 +210,7 @@ class TokenRefreshApi(APIView):
             ref_name = "TokenRefresh"
 
     @extend_schema(
+        summary="Rotate a refresh token",
         request=InputSerializer,
         responses={200: TokenPairOutputSerializer, 401: errors("token_not_valid")},
         auth=[],
@@ -230,6 +233,7 @@ class UserLogoutApi(APIView):
             ref_name = "Logout"
 
     @extend_schema(
+        summary="Log out",
         request=InputSerializer,
         responses={
             205: OpenApiResponse(description="Logged out; empty body."),
@@ -248,7 +252,7 @@ class UserLogoutApi(APIView):
 
 
 class UserProfileApi(APIView):
-    @extend_schema(responses={200: UserOutputSerializer})
+    @extend_schema(summary="The caller's profile", responses={200: UserOutputSerializer})
     def get(self, request):
         return Response(UserOutputSerializer(request.user).data)
 
@@ -270,6 +274,7 @@ class UserAadhaarRevealApi(APIView):
             ref_name = "AadhaarRevealResult"
 
     @extend_schema(
+        summary="Reveal the caller's Aadhaar number",
         request=InputSerializer,
         responses={
             200: OutputSerializer,

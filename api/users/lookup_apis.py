@@ -33,6 +33,7 @@ class UserLookupApi(APIView):
             ref_name = "Payee"
 
     @extend_schema(
+        summary="Confirm a payee before paying",
         parameters=[InputSerializer],
         responses={
             200: OutputSerializer,

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.management import call_command
 
 from api.core.money import OUTPUT_AMOUNT_PATTERN
 from api.core.schema import errors
@@ -201,3 +202,8 @@ def test_schema_generation_validates_without_warnings():
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def test_the_api_reference_in_docs_is_generated_from_the_current_schema():
+    """docs/api.md's operations table and error codes: `manage.py api_reference` rewrites them."""
+    call_command("api_reference", "--check")

@@ -157,6 +157,7 @@ class TransferCreateApi(APIView):
         return _accept_headers(response, payload, created)
 
     @extend_schema(
+        summary="Pay someone",
         request=InputSerializer,
         parameters=ACCEPT_PARAMETERS,
         responses=_accept_responses("receiver_not_found", "self_transfer"),
@@ -221,6 +222,7 @@ class DepositCreateApi(APIView):
             ref_name = "DepositCreate"
 
     @extend_schema(
+        summary="Deposit from the treasury",
         request=InputSerializer,
         parameters=ACCEPT_PARAMETERS,
         responses=_accept_responses("receiver_not_found"),

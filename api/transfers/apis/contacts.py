@@ -30,6 +30,7 @@ class ContactsListApi(APIView):
             ref_name = "Contacts"
 
     @extend_schema(
+        summary="The people the caller paid",
         responses={200: OutputSerializer},
         description="Up to 20 active users the caller paid successfully, most recently paid "
         "first (deposits and the welcome credit come from the treasury, which is never a "

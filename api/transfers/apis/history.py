@@ -69,6 +69,7 @@ class TransferOutputSerializer(serializers.Serializer):
 
 class TransferGetApi(APIView):
     @extend_schema(
+        summary="One transfer",
         parameters=[
             OpenApiParameter("transfer_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
         ],
@@ -158,6 +159,7 @@ class HistoryListApi(APIView):
             ref_name = "HistoryRow"
 
     @extend_schema(
+        summary="The caller's transfers",
         parameters=[InputSerializer],
         responses={
             200: OutputSerializer(many=True),

@@ -25,7 +25,7 @@ class BalanceGetApi(APIView):
         class Meta:
             ref_name = "Balance"
 
-    @extend_schema(responses={200: OutputSerializer})
+    @extend_schema(summary="The caller's balance", responses={200: OutputSerializer})
     def get(self, request):
         return Response(account_balance_get(account=request.user.account))
 
@@ -53,6 +53,7 @@ class CashflowGetApi(APIView):
             ref_name = "Cashflow"
 
     @extend_schema(
+        summary="Money in and out per day",
         parameters=[InputSerializer],
         responses={
             200: OutputSerializer,
