@@ -1,11 +1,20 @@
 # The two commands: `make run` (the whole stack on http://127.0.0.1:$PORT/) and `make test`.
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
-PYTHON ?= python3
+# PYTHON=/path/to/python3.11 picks the interpreter; by default scripts/python311.sh finds one.
+export PYTHON
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
+# uv (from PyPI, pinned) installs the locked dependencies; it lives in a small venv of its own
+# so that syncing .venv, which removes whatever uv.lock does not list, cannot remove it.
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+UV_STAMP := $(TOOLS)/.uv-$(UV_VERSION)
+# Only the machine's Python 3.11: uv never downloads an interpreter of its own.
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test install lint clean bench-pipeline bench-realtime loadtest chaos
+.PHONY: run test install lock lint clean bench-pipeline bench-realtime loadtest chaos
 
 run: install  ## Set up what is missing and run API, worker and beat (Ctrl-C stops all)
 	@scripts/run.sh
@@ -44,14 +53,25 @@ chaos: install  ## Faults under load, then the history checker (~9 min; SHORT=1 
 
 install: $(STAMP)
 
-# Reinstalled whenever pyproject.toml changes; pip's notes about this machine's optional
-# local package mirrors are noise, so they are filtered out.
-$(STAMP): pyproject.toml
-	@echo "==> Installing Python dependencies into $(VENV)"
-	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/pip install --quiet --upgrade pip 2>&1 | { grep -v 'is ignored' || true; }
-	@$(VENV)/bin/pip install --quiet -e '.[dev]' 2>&1 | { grep -vE 'is ignored|editable|!!|\*\*\*|Please be careful|name as your package|with strategy|^ *$$' || true; }
+# .venv holds exactly what uv.lock lists (the dependencies, the dev extra and the project,
+# editable), with their hashes checked; it is synced again whenever the lock or
+# pyproject.toml changes. `--locked` refuses a lock that no longer matches pyproject.toml.
+$(STAMP): pyproject.toml uv.lock $(UV_STAMP)
+	@echo "==> Installing Python dependencies from uv.lock into $(VENV)"
+	@python="$$(scripts/python311.sh)"; \
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --extra dev --python "$$python" --quiet \
+		|| { echo "Error: see above; if uv.lock no longer matches pyproject.toml, run 'make lock'." >&2; exit 1; }
 	@touch $(STAMP)
 
-clean:  ## Remove the virtualenv and everything a local run created
-	rm -rf $(VENV) .run
+lock: $(UV_STAMP)  ## Refresh uv.lock from pyproject.toml (UPGRADE=1: every package to its newest allowed version)
+	@$(UV) lock $(if $(UPGRADE),--upgrade)
+
+# pip's notes about this machine's optional local package mirrors are noise: filtered out.
+$(UV_STAMP):
+	@echo "==> Installing uv $(UV_VERSION) into $(TOOLS)"
+	@python="$$(scripts/python311.sh)"; rm -rf $(TOOLS) && "$$python" -m venv $(TOOLS)
+	@$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION) 2>&1 | { grep -v 'is ignored' || true; }
+	@touch $@
+
+clean:  ## Remove the virtualenvs and everything a local run created
+	rm -rf $(VENV) $(TOOLS) .run

@@ -53,7 +53,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     add("--paced-seconds", type=float, default=5, help="open-loop duration (default 5 s)")
     add("--workers", type=int, default=1, help="Celery workers (default 1)")
     add("--worker-concurrency", type=int, default=2, help="Celery prefork children")
-    add("--partitions", type=int, default=16, help="SETTLEMENT_PARTITIONS")
+    add("--partitions", type=int, default=2, help="SETTLEMENT_PARTITIONS")
     add("--batch-size", type=int, default=500, help="SETTLEMENT_BATCH_SIZE")
     add(
         "--throttle",

@@ -21,6 +21,18 @@ ensure_chromium() {
         || die "Chromium is missing: apt-get install chromium (or set CHROMIUM_PATH)."
 }
 
+# The proxy test runs Debian's nginx, unprivileged, in front of a real stack.
+ensure_nginx() {
+    if command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; then
+        return
+    fi
+    say "Installing Debian's nginx for the proxy test"
+    local sudo=""
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq nginx >/dev/null \
+        || die "nginx is missing: apt-get install nginx."
+}
+
 ensure_postgres
 ensure_redis
 ensure_web_packages
@@ -32,6 +44,8 @@ say "import-linter: dependency directions"
 lint-imports
 say "OpenAPI schema validates"
 python manage.py spectacular --validate --fail-on-warn --file /dev/null
+say "docker-compose.yml validates against the Compose specification's schema"
+check-jsonschema --schemafile deploy/compose-spec.json docker-compose.yml
 say "web: eslint (with feature import boundaries) and tsc --noEmit (strict)"
 (cd web && npm run --silent lint && npm run --silent typecheck)
 
@@ -101,6 +115,11 @@ if [[ "${CONFORMANCE:-1}" != 0 ]]; then
     fi
 fi
 
+# Built before pytest: the proxy test serves it through nginx, and the end-to-end run after.
+say "web: build"
+(cd web && npm run --silent build >/dev/null) || die "the web app does not build (see above)"
+ensure_nginx
+
 say "pytest against PostgreSQL and Redis (a throwaway test database is created and dropped)"
 status=0
 pytest --create-db "${@}" || status=$?
@@ -113,7 +132,7 @@ say "web: vitest (components, API client, live socket)"
 
 ensure_chromium
 say "web: end to end in Chromium against the real stack (its own database and Redis db)"
-(cd web && npm run --silent build >/dev/null && npm run e2e) || status=1
+(cd web && npm run e2e) || status=1
 [[ $smoke -ne 0 ]] && die "the load smoke failed (see above)"
 [[ $chaos -ne 0 ]] && die "the fault smoke failed (see above)"
 [[ $conformance -ne 0 ]] && die "the API conformance run failed (see above)"

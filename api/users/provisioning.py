@@ -15,7 +15,8 @@ from api.accounts.services import account_create_wallets
 from api.core.exceptions import ApplicationError
 from api.transfers.idempotency import transfer_fingerprint
 from api.transfers.models import Transfer
-from api.transfers.services import transfer_create_pending, transfers_settle
+from api.transfers.services import transfer_create_pending
+from api.transfers.settlement import transfers_settle
 from api.users import aadhaar
 from api.users.models import User
 

@@ -354,12 +354,22 @@ LOGGING = {
 }
 
 # Settlement (README, "How it works"): senders hash into a fixed number of partitions, each drained
-# by one settler at a time in acceptance order. Changing the count while transfers are PENDING
-# would break per-sender order; drain first.
-SETTLEMENT_PARTITIONS = env.integer("SETTLEMENT_PARTITIONS", 16)
+# by one settler at a time in acceptance order. Give every worker process a partition: with more
+# partitions than processes, a busy partition waits for a process. Changing the count while
+# transfers are PENDING would break per-sender order; drain first.
+SETTLEMENT_PARTITIONS = env.integer("SETTLEMENT_PARTITIONS", 2)
 SETTLEMENT_BATCH_SIZE = env.integer("SETTLEMENT_BATCH_SIZE", 500)
+# After a batch smaller than the batch size a settler waits 2 ms per transfer it settled, at most
+# LINGER_MS, so that batches grow with the load; it leaves a partition empty for IDLE_MS.
+SETTLEMENT_LINGER_MS = env.integer("SETTLEMENT_LINGER_MS", 20)
+SETTLEMENT_IDLE_MS = env.integer("SETTLEMENT_IDLE_MS", 250)
 # The sweep wakes partitions holding PENDING transfers older than this (lost wake-ups, crashes).
 SETTLEMENT_SWEEP_AFTER_SECONDS = env.integer("SETTLEMENT_SWEEP_AFTER_SECONDS", 5)
 CELERY_BEAT_SCHEDULE = {
     "settlement-sweep": {"task": "workers.tasks.settlement_sweep", "schedule": 5.0},
 }
+# Beat answers `celery inspect ping -d celerybeat@<host>` (its health check) only while its
+# scheduler has ticked within the last minute: it ticks every 5 s for the sweep, so a beat
+# silent that long is stuck, or cut off from the broker it sends the sweep through.
+CELERY_BEAT_ENABLE_REMOTE_CONTROL = True
+CELERY_BEAT_REMOTE_CONTROL_MAX_TICK_AGE = 60

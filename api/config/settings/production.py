@@ -1,5 +1,6 @@
 """Production: every secret and service address comes from the environment, and the process
-refuses to start without them. This is the only module that hardens defaults."""
+refuses to start without them (a demo alone generates its secrets). This is the only module
+that hardens defaults."""
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -14,9 +15,15 @@ if DEBUG:
         "source code and stack traces to anyone. Debug with the local settings instead."
     )
 
-SECRET_KEY = env.required("SECRET_KEY")
-AADHAAR_KEYS = env.required("AADHAAR_KEYS")
-AADHAAR_INDEX_KEY = env.required("AADHAAR_INDEX_KEY")
+# Demo users share a published password: never in production by accident.
+SEED_DEMO_ALLOWED = env.boolean("DEMO_DATA", False)
+# A demo (DEMO_DATA=1) may start without its secrets: they are generated once into the run
+# folder and reused, as in local mode (docker-compose.yml shares that folder between its
+# services). Anything else refuses to start without them.
+_secret = env.local_secret if SEED_DEMO_ALLOWED else env.required
+SECRET_KEY = _secret("SECRET_KEY")
+AADHAAR_KEYS = _secret("AADHAAR_KEYS")
+AADHAAR_INDEX_KEY = _secret("AADHAAR_INDEX_KEY")
 env.required("DATABASE_URL")
 env.required("REDIS_URL")
 
@@ -24,8 +31,6 @@ DATABASES = {"default": database(None)}
 
 # Money is not handed out unless the operator says so.
 WELCOME_CREDIT_PAISE = welcome_credit_paise("0.00")
-# Demo users share a published password: never in production by accident.
-SEED_DEMO_ALLOWED = env.boolean("DEMO_DATA", False)
 
 # TLS ends at the reverse proxy, which must set X-Forwarded-Proto and overwrite any value a
 # client sent; without it every request looks like plain http and is redirected forever.

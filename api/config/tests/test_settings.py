@@ -34,7 +34,7 @@ def start_django(
 
 def test_production_refuses_to_start_without_each_secret():
     for missing in ["SECRET_KEY", "AADHAAR_KEYS", "AADHAAR_INDEX_KEY", "DATABASE_URL"]:
-        env = {k: v for k, v in PRODUCTION_SECRETS.items() if k != missing}
+        env = {k: v for k, v in PRODUCTION_SECRETS.items() if k != missing} | {"DEMO_DATA": "0"}
         result = start_django("api.config.settings.production", env)
         assert result.returncode != 0, missing
         assert f"The environment variable {missing} is required" in result.stderr
@@ -44,6 +44,23 @@ def test_production_starts_with_every_secret():
     result = start_django("api.config.settings.production", PRODUCTION_SECRETS)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "started"
+
+
+def test_a_production_demo_generates_missing_secrets_once_into_the_run_folder(tmp_path):
+    services = {k: PRODUCTION_SECRETS[k] for k in ("DATABASE_URL", "REDIS_URL")}
+    env = {**services, "DEMO_DATA": "1", "VAULTPAY_RUN_DIR": str(tmp_path)}
+    show = "from django.conf import settings as s; print(s.SECRET_KEY, s.AADHAAR_KEYS)"
+    first = start_django("api.config.settings.production", env, then=show)
+    second = start_django("api.config.settings.production", env, then=show)
+    given = start_django(
+        "api.config.settings.production", {**env, "SECRET_KEY": "y" * 50}, then=show
+    )
+
+    assert first.returncode == second.returncode == given.returncode == 0, first.stderr
+    saved = json.loads((tmp_path / "secrets.json").read_text())
+    assert first.stdout.split() == [saved["SECRET_KEY"], saved["AADHAAR_KEYS"]]
+    assert second.stdout == first.stdout  # every process of the demo gets the same ones
+    assert given.stdout.split() == ["y" * 50, saved["AADHAAR_KEYS"]]  # a set one wins
 
 
 def test_local_mode_generates_secrets_once_and_reuses_them(tmp_path):

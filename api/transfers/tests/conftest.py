@@ -4,17 +4,23 @@ import pytest
 from django.core.management import call_command
 
 from api.accounts.tests.factories import wallet_create
+from api.transfers.partitions import partition_of
 from api.transfers.tests.helpers import broker_reset, deposit
 from api.transfers.tests.worker import WorkerProcess
 
 
 @pytest.fixture
 def make_wallet():
-    """make_wallet(balance=0, is_active=True, full_name="") -> a user's wallet, funded from
-    the treasury with `balance` paise."""
+    """make_wallet(balance=0, is_active=True, full_name="", apart_from=None) -> a user's
+    wallet, funded from the treasury with `balance` paise; in another settlement partition
+    than the account `apart_from` when given."""
 
-    def make(*, balance: int = 0, is_active: bool = True, full_name: str = ""):
+    def make(*, balance: int = 0, is_active: bool = True, full_name: str = "", apart_from=None):
         wallet = wallet_create(full_name=full_name)
+        while apart_from is not None and partition_of(account_id=wallet.pk) == partition_of(
+            account_id=apart_from.pk
+        ):
+            wallet = wallet_create(full_name=full_name)
         if balance:
             deposit(account=wallet, amount=balance)
         if not is_active:

@@ -17,7 +17,8 @@ from api.core.redis import redis_client
 from api.transfers.idempotency import transfer_fingerprint
 from api.transfers.models import Transfer
 from api.transfers.partitions import partition_wake_clear
-from api.transfers.services import transfer_create_pending, transfers_settle
+from api.transfers.services import transfer_create_pending
+from api.transfers.settlement import transfers_settle
 
 # Kombu's Redis transport: the default queue is a list; messages a worker has taken but not
 # acknowledged wait in a hash until `visibility_timeout`.

@@ -7,7 +7,8 @@ from django.db import transaction
 
 from api.accounts.tests.factories import wallet_create
 from api.transfers.models import Event, LedgerEntry
-from api.transfers.services import deposit_accept, transfers_settle, welcome_credit_grant
+from api.transfers.services import deposit_accept, welcome_credit_grant
+from api.transfers.settlement import transfers_settle
 from api.transfers.tests.helpers import pending_create, settle
 
 pytestmark = pytest.mark.django_db

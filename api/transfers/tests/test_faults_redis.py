@@ -10,7 +10,8 @@ import uuid
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
-from api.transfers.partitions import ADVISORY_LOCK_NAMESPACE, partition_of
+from api.transfers.partitions import partition_of
+from api.transfers.settlement import ADVISORY_LOCK_NAMESPACE
 from api.transfers.tests.faults import RecordingClient, assert_settled
 from api.transfers.tests.worker import BeatProcess, WorkerProcess
 from realtime.tests.processes import WsgiServer
@@ -137,7 +138,7 @@ def test_a_worker_holding_an_unacknowledged_task_reconnects_after_a_redis_crash(
     stack, worker, private_redis, people, make_wallet, task_ends
 ):
     alice, bob, _ = people
-    carol = make_wallet(balance=1_000_000)
+    carol = make_wallet(balance=1_000_000, apart_from=alice)
     assert partition_of(account_id=carol.pk) != partition_of(account_id=alice.pk)
     with contextlib.ExitStack() as held:
         held.enter_context(partition_held(partition_of(account_id=alice.pk)))

@@ -17,11 +17,8 @@ from api.accounts.tests.factories import wallet_create
 from api.transfers.audit import ledger_audit_run
 from api.transfers.idempotency import transfer_fingerprint
 from api.transfers.models import Event, Transfer
-from api.transfers.services import (
-    transfer_create_pending,
-    transfers_settle,
-    transfers_settle_pending_of_user,
-)
+from api.transfers.services import transfer_create_pending, transfers_settle_pending_of_user
+from api.transfers.settlement import transfers_settle
 from api.transfers.tests.helpers import transfer_settle
 
 WALLETS = 4

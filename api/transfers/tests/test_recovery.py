@@ -21,8 +21,19 @@ from api.config.celery import app as celery_app
 from api.core.redis import redis_client
 from api.transfers.idempotency import transfer_fingerprint
 from api.transfers.models import Event, LedgerEntry, Transfer
-from api.transfers.partitions import SETTLE_TASK, _wake_flag, partition_of, partition_wake_clear
-from api.transfers.services import partition_settle_batch, transfer_create_pending
+from api.transfers.partitions import (
+    SETTLE_TASK,
+    SETTLER_FLAG_SECONDS,
+    WAKE_FLAG_SECONDS,
+    _wake_flag,
+    partition_of,
+    partition_wake_clear,
+)
+from api.transfers.partitions import (
+    _has_pending as has_pending,
+)
+from api.transfers.services import transfer_create_pending
+from api.transfers.settlement import partition_settle_batch
 from api.transfers.signals import events_committed
 from api.transfers.tests.helpers import (
     broker_queued,
@@ -94,7 +105,8 @@ def test_a_settle_task_run_twice_in_a_row_or_at_once_applies_money_once(make_wal
     settings.SETTLEMENT_BATCH_SIZE = 7  # several batches per drain, so two drains interleave
     settle_partition = celery_task(SETTLE_TASK)
     sink = make_wallet()
-    in_a_row, at_once = make_wallet(balance=10_000), make_wallet(balance=10_000)
+    in_a_row = make_wallet(balance=10_000)
+    at_once = make_wallet(balance=10_000, apart_from=in_a_row)
     assert partition_of(account_id=in_a_row.pk) != partition_of(account_id=at_once.pk)
     rows = {
         payer: [pending_create(sender=payer, receiver=sink, amount=300) for _ in range(40)]
@@ -113,38 +125,95 @@ def test_a_settle_task_run_twice_in_a_row_or_at_once_applies_money_once(make_wal
     assert balances(in_a_row, at_once, sink) == [100, 100, 2 * 9_900]
 
 
-def test_a_drain_keeps_the_partition_awake_until_it_reads_empty(make_wallet):
+def test_a_drain_keeps_the_partition_awake_until_it_reads_empty(make_wallet, settings):
+    settings.SETTLEMENT_IDLE_MS = 20
     settle_partition = celery_task(SETTLE_TASK)
     payer, sink = make_wallet(balance=10_000), make_wallet()
     partition = partition_of(account_id=payer.pk)
     first = pending_create(sender=payer, receiver=sink, amount=100)
     broker_reset()
-    flags_seen, accepted = [], []
+    reads, accepted = [], []  # (what read the partition, whether the flag was set)
 
     def accept():
         return pending_create(sender=payer, receiver=sink, amount=100)
 
     def accept_during_the_drain(*, partition, limit):
-        flags_seen.append(redis_client().exists(_wake_flag(partition)))
-        if len(flags_seen) == 1:  # a transfer accepted (on its own connection) meanwhile
+        reads.append(("batch", redis_client().exists(_wake_flag(partition))))
+        if len(reads) == 1:  # a transfer accepted (on its own connection) meanwhile
             accepted.extend(run_concurrently([accept], threads=1))
         return partition_settle_batch(partition=partition, limit=limit)
 
+    def look_with_flag(partition):
+        reads.append(("look", redis_client().exists(_wake_flag(partition))))
+        return has_pending(partition)
+
     redis_client().set(_wake_flag(partition), 1)  # as the accept that published this task
-    with patch("workers.tasks.partition_settle_batch", accept_during_the_drain):
+    with (
+        patch("api.transfers.partitions.partition_settle_batch", accept_during_the_drain),
+        patch("api.transfers.partitions._has_pending", look_with_flag),
+    ):
         settled = settle_partition(partition)
 
-    # Awake through the batch and the empty read after it, so the accept made meanwhile
-    # published no task; cleared before the last read.
+    # Awake through the batches and the idle looks after them, so the accept made meanwhile
+    # published no task; cleared before a last batch.
     assert settled == 2
-    assert flags_seen == [1, 1, 0]
+    assert reads[-1] == ("batch", 0), reads
+    assert {flag for _, flag in reads[:-1]} == {1}, reads
+    assert ("look", 1) in reads  # it waited on the empty partition before letting it sleep
     assert not redis_client().exists(_wake_flag(partition))
     assert broker_queued() == 0
     assert outcomes([first, *accepted]) == [("SUCCESS", None)] * 2
 
 
+def test_a_settler_lingers_on_its_partition_and_settles_what_arrives(
+    make_wallet, settings, monkeypatch
+):
+    monkeypatch.setattr("api.transfers.partitions.DRAIN_SECONDS", 10.0)
+    settings.SETTLEMENT_IDLE_MS = 1_000
+    settle_partition = celery_task(SETTLE_TASK)
+    payer, sink = make_wallet(balance=10_000), make_wallet()
+    partition = partition_of(account_id=payer.pk)
+    first = pending_create(sender=payer, receiver=sink, amount=100)
+    broker_reset()
+    redis_client().set(_wake_flag(partition), 1)
+
+    def accept_later():
+        time.sleep(0.3)
+        return pending_create(sender=payer, receiver=sink, amount=100)
+
+    settled, later = run_concurrently(
+        [lambda: settle_partition(partition), accept_later], threads=2
+    )
+
+    # The task was still on the partition 0.3 s after its first batch: one task settled both,
+    # and none was published for the second.
+    assert settled == 2
+    assert outcomes([first, later]) == [("SUCCESS", None)] * 2
+    assert broker_queued() == 0
+
+
+def test_a_settler_holds_the_flag_only_seconds_at_a_time(make_wallet):
+    """A settler killed mid-drain must not leave its partition asleep until the sweep: the
+    flag it holds expires within seconds, and the next accept wakes the partition."""
+    settle_partition = celery_task(SETTLE_TASK)
+    payer, sink = make_wallet(balance=10_000), make_wallet()
+    transfer = pending_create(sender=payer, receiver=sink, amount=100)
+    partition = transfer.partition
+    redis_client().set(_wake_flag(partition), 1, ex=WAKE_FLAG_SECONDS)  # as the accept did
+    ttls = []
+
+    def batch(*, partition, limit):
+        ttls.append(redis_client().ttl(_wake_flag(partition)))
+        return partition_settle_batch(partition=partition, limit=limit)
+
+    with patch("api.transfers.partitions.partition_settle_batch", batch):
+        assert settle_partition(partition) == 1
+
+    assert 0 < ttls[0] <= SETTLER_FLAG_SECONDS < WAKE_FLAG_SECONDS, ttls
+
+
 def test_a_drain_out_of_time_hands_the_partition_to_a_new_task(make_wallet, monkeypatch):
-    monkeypatch.setattr("workers.tasks.DRAIN_SECONDS", 0.0)
+    monkeypatch.setattr("api.transfers.partitions.DRAIN_SECONDS", 0.0)
     settle_partition = celery_task(SETTLE_TASK)
     payer, sink = make_wallet(balance=10_000), make_wallet()
     transfer = pending_create(sender=payer, receiver=sink, amount=100)

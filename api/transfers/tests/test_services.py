@@ -10,10 +10,10 @@ from api.transfers.idempotency import transfer_fingerprint, welcome_idempotency_
 from api.transfers.models import Event, LedgerEntry, Transfer
 from api.transfers.services import (
     transfer_create_pending,
-    transfers_settle,
     transfers_settle_pending_of_user,
     welcome_credit_grant,
 )
+from api.transfers.settlement import transfers_settle
 from api.transfers.tests.helpers import deposit, pending_create, settle
 
 pytestmark = pytest.mark.django_db

@@ -24,12 +24,8 @@ from api.accounts.tests.factories import wallet_create
 from api.core.exceptions import ApplicationError
 from api.transfers.models import Transfer
 from api.transfers.partitions import partition_of
-from api.transfers.services import (
-    deposit_accept,
-    partition_settle_batch,
-    transfer_accept,
-    transfers_settle,
-)
+from api.transfers.services import deposit_accept, transfer_accept
+from api.transfers.settlement import partition_settle_batch, transfers_settle
 from api.transfers.tests.helpers import transfer_settle
 from api.transfers.tests.test_ledger_model import LedgerMachine, Pending
 

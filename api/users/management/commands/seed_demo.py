@@ -23,7 +23,8 @@ from faker import Faker
 
 from api.core.clock import clock_set
 from api.transfers.models import Transfer
-from api.transfers.services import deposit_accept, transfer_accept, transfers_settle
+from api.transfers.services import deposit_accept, transfer_accept
+from api.transfers.settlement import transfers_settle
 from api.users import aadhaar
 from api.users.models import User
 from api.users.services import user_register, user_staff_create
