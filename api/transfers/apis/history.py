@@ -8,7 +8,7 @@ from datetime import date
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,6 +25,13 @@ DIRECTIONS = ["in", "out"]
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+# Years 0001-9999, as Python's dates (the `date` format of RFC 3339 also allows 0000).
+ISO_DATE_SCHEMA_PATTERN = (
+    "^(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}$"
+)
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": ISO_DATE_SCHEMA_PATTERN})
 class IsoDateField(serializers.DateField):
     """A calendar date written exactly `YYYY-MM-DD` (Python would also take `2026-3-5`,
     `20260305` or week dates)."""
