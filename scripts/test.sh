@@ -123,6 +123,25 @@ if [[ "${CHAOS_SMOKE:-1}" != 0 ]]; then
     fi
 fi
 
+# The API against its own OpenAPI schema: Schemathesis (every phase, every check, the stateful
+# phase along the schema's links, a fixed seed) on a stack of its own (database
+# CONFORMANCE_DATABASE, default vaultpay_conformance; Redis db CONFORMANCE_REDIS_DB, default 8),
+# then the ledger audit (docs/api.md). CONFORMANCE=0 skips it.
+conformance=0
+if [[ "${CONFORMANCE:-1}" != 0 ]]; then
+    say "API conformance: Schemathesis against /api/schema/ on a live stack, then ledger_audit"
+    conformance_log="$VAULTPAY_RUN_DIR/conformance.log"
+    python -m loadtests.conformance --results "$VAULTPAY_RUN_DIR/conformance" \
+        --database "${CONFORMANCE_DATABASE:-vaultpay_conformance}" \
+        --redis-db "${CONFORMANCE_REDIS_DB:-8}" > "$conformance_log" 2>&1 || conformance=$?
+    grep -E '^(Test cases:|  [0-9]+ generated|Seed:|=+ .* in [0-9.]+s =+$|ledger )' \
+        "$conformance_log" || true
+    if [[ $conformance -ne 0 ]]; then
+        tail -120 "$conformance_log"
+        printf '\033[31mThe API conformance run failed (log: %s)\033[0m\n' "$conformance_log" >&2
+    fi
+fi
+
 # Built before pytest: the proxy test serves it through nginx, and the end-to-end run after.
 say "web: build"
 (cd web && npm run --silent build >/dev/null) || die "the web app does not build (see above)"
@@ -143,4 +162,5 @@ say "web: end to end in Chromium against the real stack (its own database and Re
 (cd web && npm run e2e) || status=1
 [[ $smoke -ne 0 ]] && die "the load smoke failed (see above)"
 [[ $chaos -ne 0 ]] && die "the fault smoke failed (see above)"
+[[ $conformance -ne 0 ]] && die "the API conformance run failed (see above)"
 exit $status

@@ -204,7 +204,7 @@ REST_FRAMEWORK = {
     # trusting X-Forwarded-For blindly would let any client pick its own throttle bucket.
     "NUM_PROXIES": env.integer("NUM_PROXIES", 0),
     "EXCEPTION_HANDLER": "api.core.exception_handlers.drf_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.core.schema.AutoSchema",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
     "UNAUTHENTICATED_USER": None,
 }
@@ -220,7 +220,8 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "VaultPay API",
-    "DESCRIPTION": "Peer-to-peer INR wallet. Errors use one envelope; money is a decimal string.",
+    "DESCRIPTION": "Peer-to-peer INR wallet. Errors use one envelope (each error response "
+    "lists its `error.code` values); money is a decimal string. Conventions: docs/api.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -230,7 +231,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "api.core.schema.service_unavailable_responses",
+        "api.core.schema.response_headers",
+        "api.core.schema.response_links",
     ],
 }
 

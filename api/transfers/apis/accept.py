@@ -8,7 +8,6 @@ from functools import lru_cache
 import orjson
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import APIException
@@ -21,12 +20,12 @@ from rest_framework.views import APIView
 
 from api.core.authentication import CachedJwtStatelessAuthentication
 from api.core.exceptions import ApplicationError
-from api.core.fields import MoneyField
+from api.core.fields import DocumentedCharField, MoneyField
 from api.core.money import parse_paise
-from api.core.schema import ErrorEnvelopeSerializer
+from api.core.schema import errors, not_blank_pattern
 from api.core.throttling import ScopedCounterThrottle
 from api.transfers.apis.history import TransferOutputSerializer
-from api.transfers.idempotency import idempotency_key_parse
+from api.transfers.idempotency import KEY_SCHEMA_PATTERN, idempotency_key_parse
 from api.transfers.models import Transfer
 from api.transfers.payloads import TransferPayload, transfer_payload
 from api.transfers.services import (
@@ -38,36 +37,53 @@ from api.transfers.services import (
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 8, "maxLength": 257, "pattern": KEY_SCHEMA_PATTERN},
     OpenApiParameter.HEADER,
     required=True,
-    description="8-255 visible ASCII characters, chosen by the client once per payment and "
-    "sent again with every retry of it. Keys never expire.",
+    description="8-255 visible ASCII characters (0x21-0x7E), optionally in double quotes, "
+    "chosen by the client once per payment and sent again with every retry of it. Keys never "
+    "expire.",
 )
-ACCEPT_RESPONSES = {
-    202: OpenApiResponse(TransferOutputSerializer, description="Accepted: the PENDING transfer."),
-    200: OpenApiResponse(
-        TransferOutputSerializer,
-        description="A replay of a known key with the same request: the transfer as it is "
-        "now, with `Idempotent-Replayed: true`.",
-    ),
-    400: OpenApiResponse(
-        ErrorEnvelopeSerializer,
-        description="`idempotency_key_required`, `idempotency_key_invalid`, "
-        "`validation_error`, `receiver_not_found`, `self_transfer`; nothing stored.",
-    ),
-    422: OpenApiResponse(
-        ErrorEnvelopeSerializer,
-        description="`idempotency_key_reused`: the key was used for another request.",
-    ),
-    503: OpenApiResponse(
-        ErrorEnvelopeSerializer,
-        description="`overloaded`: settlement is behind (more than `MAX_PENDING` transfers "
-        "PENDING, or the oldest older than `MAX_PENDING_AGE` seconds); or "
-        "`service_unavailable`: the database is unreachable. Nothing stored, the key stays "
-        "unused; retry after `Retry-After` seconds. A known key replays even then.",
-    ),
-}
+TRANSFER_LOCATION = OpenApiParameter(
+    "Location",
+    {"type": "string", "pattern": "^/api/wallet/transfers/[0-9a-f-]{36}/$"},
+    OpenApiParameter.HEADER,
+    required=True,
+    response=[200, 202],
+    description="Where to poll the transfer.",
+)
+IDEMPOTENT_REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed",
+    {"type": "string", "enum": ["true"]},
+    OpenApiParameter.HEADER,
+    required=True,
+    response=[200],
+    description="This answer is a replay of a known key.",
+)
+ACCEPT_PARAMETERS = [IDEMPOTENCY_KEY, TRANSFER_LOCATION, IDEMPOTENT_REPLAYED]
+
+
+def _accept_responses(*refusals: str) -> dict:
+    """The responses of an accept endpoint whose requests may also be refused with the
+    400 `refusals`."""
+    return {
+        202: OpenApiResponse(
+            TransferOutputSerializer, description="Accepted: the PENDING transfer."
+        ),
+        200: OpenApiResponse(
+            TransferOutputSerializer,
+            description="A replay of a known key with the same request: the transfer as it is now.",
+        ),
+        400: errors(
+            "idempotency_key_required",
+            "idempotency_key_invalid",
+            "validation_error",
+            *refusals,
+            note="Nothing stored; the key stays unused.",
+        ),
+        422: errors("idempotency_key_reused"),
+        503: errors("overloaded", "service_unavailable"),
+    }
 
 
 def accepted_response(transfer: Transfer, created: bool) -> Response:
@@ -91,10 +107,18 @@ class TransferCreateApi(APIView):
     throttle_scope = "transfer"
 
     class InputSerializer(serializers.Serializer):
-        receiver_email = serializers.CharField(max_length=254)
-        amount = MoneyField()
-        note = serializers.CharField(
-            required=False, default="", allow_blank=True, trim_whitespace=False
+        receiver_email = DocumentedCharField(
+            max_length=254,
+            schema={"pattern": not_blank_pattern()},
+            help_text="The payee's email, in any letter case.",
+        )
+        amount = MoneyField(maximum_setting="MAX_TRANSFER_AMOUNT_PAISE")
+        note = DocumentedCharField(
+            required=False,
+            default="",
+            allow_blank=True,
+            trim_whitespace=False,
+            schema={"maxLength": Transfer._meta.get_field("note").max_length},  # the service's
         )
 
         class Meta:
@@ -145,7 +169,10 @@ class TransferCreateApi(APIView):
         return _accept_headers(response, payload, created)
 
     @extend_schema(
-        request=InputSerializer, parameters=[IDEMPOTENCY_KEY], responses=ACCEPT_RESPONSES
+        summary="Pay someone",
+        request=InputSerializer,
+        parameters=ACCEPT_PARAMETERS,
+        responses=_accept_responses("receiver_not_found", "self_transfer"),
     )
     def post(self, request):
         data = request.data  # checks in order: body, key, key lookup, validation
@@ -223,16 +250,21 @@ class DepositCreateApi(APIView):
     permission_classes = [IsAdminUser]
 
     class InputSerializer(serializers.Serializer):
-        email = serializers.CharField(max_length=254)
-        amount = MoneyField()
+        email = DocumentedCharField(
+            max_length=254,
+            schema={"pattern": not_blank_pattern()},
+            help_text="The receiver's email, in any letter case.",
+        )
+        amount = MoneyField(maximum_setting="MAX_DEPOSIT_AMOUNT_PAISE")
 
         class Meta:
             ref_name = "DepositCreate"
 
     @extend_schema(
+        summary="Deposit from the treasury",
         request=InputSerializer,
-        parameters=[IDEMPOTENCY_KEY],
-        responses=ACCEPT_RESPONSES,
+        parameters=ACCEPT_PARAMETERS,
+        responses=_accept_responses("receiver_not_found"),
         description="Staff only. Keys are scoped to the treasury and shared by all staff.",
     )
     def post(self, request):
