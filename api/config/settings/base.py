@@ -48,11 +48,13 @@ MIDDLEWARE = [
     "api.core.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, CSRF, Django's authentication and messages serve the admin's pages only: the
+    # API (bearer tokens, no cookies) skips them (api/core/page_middleware.py).
+    "api.core.page_middleware.PagesSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "api.core.page_middleware.PagesCsrfViewMiddleware",
+    "api.core.page_middleware.PagesAuthenticationMiddleware",
+    "api.core.page_middleware.PagesMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -202,7 +204,7 @@ REST_FRAMEWORK = {
     # trusting X-Forwarded-For blindly would let any client pick its own throttle bucket.
     "NUM_PROXIES": env.integer("NUM_PROXIES", 0),
     "EXCEPTION_HANDLER": "api.core.exception_handlers.drf_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.core.schema.AutoSchema",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
     "UNAUTHENTICATED_USER": None,
 }
@@ -218,7 +220,8 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "VaultPay API",
-    "DESCRIPTION": "Peer-to-peer INR wallet. Errors use one envelope; money is a decimal string.",
+    "DESCRIPTION": "Peer-to-peer INR wallet. Errors use one envelope (each error response "
+    "lists its `error.code` values); money is a decimal string. Conventions: docs/api.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -228,7 +231,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "api.core.schema.service_unavailable_responses",
+        "api.core.schema.response_headers",
+        "api.core.schema.response_links",
     ],
 }
 
@@ -250,6 +254,9 @@ TRANSFER_TTL_SECONDS = env.integer("TRANSFER_TTL", 86400)
 # transfers are PENDING or the oldest has waited more than MAX_PENDING_AGE seconds.
 MAX_PENDING = env.integer("MAX_PENDING", 100_000)
 MAX_PENDING_AGE = env.integer("MAX_PENDING_AGE", 30)
+# The transfer hot path (README, "How it works", Accept). Not an environment variable: tests
+# turn it off to check that the full path gives every request the same answer.
+TRANSFER_ACCEPT_FAST_PATH = True
 
 CELERY_BROKER_URL = REDIS_URL
 # kombu's Redis transport with one fix: a worker that loses Redis while it holds an
