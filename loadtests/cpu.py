@@ -77,12 +77,12 @@ class CpuUse:
         """A part's CPU as a share of one core."""
         return self.parts.get(part, 0.0) / self.seconds if self.seconds else 0.0
 
-    def per_request(self, count: int) -> str:
-        """CPU milliseconds per request (or transfer) of each part."""
+    def per_request(self, count: int, unit: str = "request") -> str:
+        """CPU milliseconds per request (or transfer, or message) of each part."""
         if not count:
-            return "no requests"
-        used = [f"{p} {self.parts[p] * 1000 / count:.2f}" for p in PARTS if self.parts.get(p)]
-        return "CPU ms per request: " + ", ".join(used)
+            return f"no {unit}s"
+        used = [f"{p} {self.parts[p] * 1000 / count:.3g}" for p in PARTS if self.parts.get(p)]
+        return f"CPU ms per {unit}: " + ", ".join(used)
 
     def text(self) -> str:
         parts = ", ".join(f"{p} {self.share(p):.0%}" for p in PARTS if self.parts.get(p))

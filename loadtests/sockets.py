@@ -21,13 +21,13 @@ transfer's SUCCESS on its sender's socket (the open-loop benchmark, hundreds of 
 
 import asyncio
 import itertools
-import json
 import multiprocessing
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+import orjson
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
@@ -107,7 +107,7 @@ class Socket:
         error = None
         try:
             async for raw in ws:
-                self._frame(json.loads(raw))
+                self._frame(orjson.loads(raw))
         except ConnectionClosed as exc:
             error = type(exc).__name__
         code = ws.close_code
@@ -162,7 +162,7 @@ class Socket:
     async def sync(self) -> int:
         """Ping; the pong comes after everything stored up to its seq."""
         self.pong = asyncio.get_running_loop().create_future()
-        await self.ws.send(json.dumps({"type": "ping"}))
+        await self.ws.send('{"type": "ping"}')
         return await asyncio.wait_for(self.pong, OPEN_TIMEOUT)
 
     async def close(self) -> None:

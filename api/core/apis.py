@@ -14,18 +14,20 @@ from rest_framework.views import APIView
 from api.core.errors import SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS
 from api.core.exceptions import ApplicationError
 from api.core.redis import REQUEST_TIMEOUT_SECONDS
-from api.core.schema import ErrorEnvelopeSerializer
+from api.core.schema import errors
 
 
 class HealthApi(APIView):
     """200 while the process runs; touches nothing else."""
 
+    answers_without_services = True  # no 503 in its schema
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = []
 
     @extend_schema(
-        responses={200: inline_serializer("Health", {"status": serializers.CharField()})}
+        summary="The process runs",
+        responses={200: inline_serializer("Health", {"status": serializers.CharField()})},
     )
     def get(self, request):
         return Response({"status": "ok"})
@@ -64,11 +66,13 @@ class ReadinessApi(APIView):
     """200 when the database, Redis and the Celery broker answer; 503 naming what is down,
     within about half a second when Redis is frozen."""
 
+    answers_without_services = True  # its 503 is its own `not_ready`
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = []
 
     @extend_schema(
+        summary="The services answer",
         responses={
             200: inline_serializer(
                 "Readiness",
@@ -77,8 +81,8 @@ class ReadinessApi(APIView):
                     "checks": serializers.DictField(child=serializers.CharField()),
                 },
             ),
-            503: ErrorEnvelopeSerializer,
-        }
+            503: errors("not_ready"),
+        },
     )
     def get(self, request):
         redis_up = functools.cache(_redis_up)  # Redis and the broker are usually one server
