@@ -26,11 +26,14 @@ class TicketCreateApi(APIView):
             ref_name = "RealtimeTicket"
 
     @extend_schema(
+        summary="A single-use WebSocket ticket",
         request=None,
         responses={
             200: OutputSerializer,
             429: errors("throttled", note="THROTTLE_TICKET per user."),
-            503: errors("service_unavailable", note="Tickets live in Redis: also while Redis is down."),
+            503: errors(
+                "service_unavailable", note="Tickets live in Redis: also while Redis is down."
+            ),
         },
         description="A single-use ticket, valid 30 s, for "
         "`WS <url>?ticket=T[&after_seq=N]` (docs/socket-protocol.md): `hello` with the latest seq, "
