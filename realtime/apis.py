@@ -7,8 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.core.schema import errors
+from api.core.socket_url import socket_url
 from api.core.throttling import ScopedCounterThrottle
-from realtime.auth import socket_url, ticket_issue
+from realtime.auth import ticket_issue
 
 
 class TicketCreateApi(APIView):

@@ -21,6 +21,31 @@ ensure_chromium() {
         || die "Chromium is missing: apt-get install chromium (or set CHROMIUM_PATH)."
 }
 
+# The web app's production dependencies against the npm advisory database: a high or
+# critical advisory fails the lint. When the advisory service cannot be asked (offline, or a
+# proxy that refuses its POST), that is said in red and the lint goes on: the check did not
+# run, which is not the same as passing it.
+audit_web_dependencies() {
+    local report
+    report="$(cd web && npm audit --omit=dev --audit-level=high --json 2>/dev/null)" || true
+    python - "$report" <<'PY'
+import json, sys
+
+try:
+    report = json.loads(sys.argv[1])
+except ValueError:
+    report = {"message": "npm audit printed no JSON"}
+counts = report.get("metadata", {}).get("vulnerabilities")
+if counts is None:
+    why = report.get("message") or report.get("error", {}).get("summary") or "no report"
+    print(f"\033[31mnpm audit did not run: {why}; production dependencies NOT audited\033[0m")
+    sys.exit(0)
+serious = {level: counts.get(level, 0) for level in ("high", "critical")}
+print(f"npm audit (production dependencies): {counts}")
+sys.exit(1 if any(serious.values()) else 0)
+PY
+}
+
 # The proxy test runs Debian's nginx, unprivileged, in front of a real stack.
 ensure_nginx() {
     if command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; then
@@ -48,6 +73,8 @@ say "docker-compose.yml validates against the Compose specification's schema"
 check-jsonschema --schemafile deploy/compose-spec.json docker-compose.yml
 say "web: eslint (with feature import boundaries) and tsc --noEmit (strict)"
 (cd web && npm run --silent lint && npm run --silent typecheck)
+say "web: npm audit of the production dependencies (high and critical fail)"
+audit_web_dependencies || { (cd web && npm audit --omit=dev --audit-level=high) || true; die "npm audit found high or critical advisories in the web app's production dependencies"; }
 
 [[ "${1:-}" == "--lint-only" ]] && exit 0
 

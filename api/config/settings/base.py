@@ -10,7 +10,6 @@ from redis.retry import Retry
 from api.config import env
 from api.core.money import setting_paise
 from api.core.redis import REQUEST_TIMEOUT_SECONDS
-from realtime.redis import connection_class
 
 BASE_DIR = env.BASE_DIR
 RUN_DIR = env.RUN_DIR
@@ -36,6 +35,8 @@ INSTALLED_APPS = [
     "api.users",
     "api.accounts",
     "api.transfers",
+    # Sockets: subscribes to the domain's signals (realtime/apps.py).
+    "realtime",
 ]
 
 MIDDLEWARE = [
@@ -47,11 +48,13 @@ MIDDLEWARE = [
     "api.core.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, CSRF, Django's authentication and messages serve the admin's pages only: the
+    # API (bearer tokens, no cookies) skips them (api/core/page_middleware.py).
+    "api.core.page_middleware.PagesSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "api.core.page_middleware.PagesCsrfViewMiddleware",
+    "api.core.page_middleware.PagesAuthenticationMiddleware",
+    "api.core.page_middleware.PagesMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -251,49 +254,14 @@ TRANSFER_TTL_SECONDS = env.integer("TRANSFER_TTL", 86400)
 # transfers are PENDING or the oldest has waited more than MAX_PENDING_AGE seconds.
 MAX_PENDING = env.integer("MAX_PENDING", 100_000)
 MAX_PENDING_AGE = env.integer("MAX_PENDING_AGE", 30)
+# The transfer hot path (README, "How it works", Accept). Not an environment variable: tests
+# turn it off to check that the full path gives every request the same answer.
+TRANSFER_ACCEPT_FAST_PATH = True
 
 CELERY_BROKER_URL = REDIS_URL
 # kombu's Redis transport with one fix: a worker that loses Redis while it holds an
 # unacknowledged task reconnects instead of exiting (api/config/broker.py).
 CELERY_BROKER_TRANSPORT = "api.config.broker:Transport"
-
-
-def channel_layers(redis_url: str) -> dict:
-    """The Redis channel layer that carries realtime events to the WebSocket server.
-
-    channels-redis keeps one inbox per server process, shared by all its sockets, and a local
-    buffer per socket; both hold at most `capacity` messages and drop the rest (group sends
-    past capacity are dropped silently). Dropping is safe here: every event is a stored row
-    and a socket that sees a gap in `seq` reads the missing events from the database. So the
-    capacity is sized for a burst (about a second of the fan-out target into one process),
-    not for safety, and `expiry` drops what no consumer read within 10 s (a stuck socket
-    refills from the database, or is closed 4429 when too far behind).
-    """
-    return {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # Receiving blocks in BZPOPMIN for up to 5 s (channels-redis' brpop_timeout);
-                # redis-py's default read timeout is also 5 s, so under load the read timed
-                # out first and the socket's consumer died. Reads get 30 s. The connection
-                # class keeps a cancelled receive from polling on (realtime/redis.py).
-                "hosts": [
-                    {
-                        "address": redis_url,
-                        "socket_timeout": 30,
-                        "socket_connect_timeout": 5,
-                        "connection_class": connection_class(redis_url),
-                    }
-                ],
-                "prefix": "vaultpay:ws:",
-                "capacity": 2000,
-                "expiry": 10,
-            },
-        }
-    }
-
-
-CHANNEL_LAYERS = channel_layers(REDIS_URL)
 
 # Realtime (README, "Realtime"). REST stays on the WSGI server on PORT; WebSockets are served
 # by the ASGI server on WS_PORT (Procfile `ws`). The ticket endpoint answers the absolute URL
