@@ -14,7 +14,8 @@ UV_STAMP := $(TOOLS)/.uv-$(UV_VERSION)
 # Only the machine's Python 3.11: uv never downloads an interpreter of its own.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test install lock lint clean bench-pipeline bench-realtime loadtest chaos
+.PHONY: run test install lock lint clean bench-pipeline bench-realtime bench-capacity bench-openloop soak \
+	loadtest chaos multihost restore-drill rolling-restart
 
 run: install  ## Set up what is missing and run API, worker and beat (Ctrl-C stops all)
 	@scripts/run.sh
@@ -30,6 +31,27 @@ bench-pipeline: install  ## Benchmark the transfer pipeline (~6 min); writes loa
 
 bench-realtime: install  ## Benchmark realtime delivery (~5 min); writes loadtests/results/realtime.md
 	@$(VENV)/bin/python -m loadtests.bench_realtime $(BENCH_ARGS)
+
+# make bench-capacity [SERVERS=procfile,gunicorn-sync:3,gunicorn-gthread:3] [BENCH_ARGS="..."]:
+#   wrk (installed with apt-get when missing) against the stack, workers settling meanwhile.
+bench-capacity: install  ## Closed-loop capacity with wrk (~3 min per server); writes loadtests/results/capacity.md
+	@command -v wrk >/dev/null || { echo "==> Installing wrk"; apt-get install -y wrk; }
+	@$(VENV)/bin/python -m loadtests.bench_capacity $(if $(SERVERS),--servers "$(SERVERS)") $(BENCH_ARGS)
+
+# make bench-openloop [RATE=800] [DURATION=600] [BENCH_ARGS="..."]: an open loop with a socket
+#   open for every paying user, after a 50/s probe of POST -> socket.
+bench-openloop: RATE = 800
+bench-openloop: DURATION = 600
+bench-openloop: install  ## Open loop at RATE/s for DURATION s with 1,000 sockets (~13 min); writes loadtests/results/openloop-<RATE>.md
+	@$(VENV)/bin/python -m loadtests.bench_openloop --rate "$(RATE)" --duration "$(DURATION)" \
+		$(BENCH_ARGS)
+
+# make soak [RATE=700] [DURATION=3600]: the open loop for an hour, minute by minute.
+soak: RATE = 700
+soak: DURATION = 3600
+soak: install  ## 60 minutes at RATE/s with every paying user's socket open; writes loadtests/results/soak-<minutes>min.md
+	@$(VENV)/bin/python -m loadtests.bench_openloop --soak --probe-rate 0 --rate "$(RATE)" \
+		--duration "$(DURATION)" $(BENCH_ARGS)
 
 # make loadtest SCENARIO=uniform RATE=50 DURATION=30 [USERS=1000 SOCKETS=5 NAME=...
 #   LOADTEST_PORT=8300 LOADTEST_URL=http://... LOADTEST_ARGS="..."]: starts PostgreSQL and
@@ -50,6 +72,22 @@ loadtest: install  ## One load scenario end to end; writes loadtests/results/<sc
 chaos: install  ## Faults under load, then the history checker (~9 min; SHORT=1 ~90 s); writes loadtests/results/chaos.md
 	@$(VENV)/bin/python -m loadtests.chaos $(if $(SEED),--seed "$(SEED)") $(if $(SHORT),--short) \
 		$(CHAOS_ARGS)
+
+# make multihost [MULTIHOST_ARGS="--rate 60 --duration 120 ..."]: root only. Network namespaces
+#   on a private subnet as hosts (data: PostgreSQL and Redis; app: web and ws; two worker
+#   hosts), 2 minutes of load from this one, each worker host's share of the settlements,
+#   then removes all it made (loadtests/README.md).
+multihost: install  ## Workers and socket servers on other hosts, under load (~4 min, root); writes loadtests/results/multihost.md
+	@$(VENV)/bin/python -m loadtests.multihost $(MULTIHOST_ARGS)
+
+# make rolling-restart [ROLLING_ARGS="--rate 40 --duration 90 ..."]: database vaultpay_rolling
+#   (dropped and recreated), Redis db 6 (flushed); loadtests/README.md.
+rolling-restart: install  ## Restart web, ws, each worker and beat in turn under load (~3 min); writes loadtests/results/rolling-restart.md
+	@$(VENV)/bin/python -m loadtests.rolling $(ROLLING_ARGS)
+
+# make restore-drill [RESTORE_DRILL_ARGS="--keep"]: the database at DATABASE_URL.
+restore-drill: install  ## pg_dump the database, restore it into a new one, check its rows and ledger_audit there, drop it
+	@$(VENV)/bin/python manage.py restore_drill $(RESTORE_DRILL_ARGS)
 
 install: $(STAMP)
 

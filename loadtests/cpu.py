@@ -8,10 +8,11 @@
 Parts: each component of the stack (`web`, `ws`, `worker`, `beat`: the sessions of the
 processes it started, children included), `PostgreSQL` (backends of the run's database),
 `Redis` (every redis-server: shared with anyone else using one) and the `load generator`
-(this process). Other work on the same two cores (another test suite, say) slows every
-figure, so a report also gives the share of the whole machine that processes outside the run
-took (from /proc/stat, so short-lived processes count too, less the run's own processes and
-PostgreSQL's background processes) and the busiest of them by command. A process that
+(this process and the programs it runs itself, such as wrk). Other work on the same two
+cores (another test suite, say) slows every figure, so a report also gives the share of the
+whole machine that processes outside the run took (from /proc/stat, so short-lived
+processes count too, less the run's own processes and PostgreSQL's background processes)
+and the busiest of them by command. A process that
 ended meanwhile is missed by the per-part figures and counted as another's share.
 """
 
@@ -21,13 +22,22 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PARTS = ("web", "ws", "worker", "beat", "PostgreSQL", "Redis", "load generator")
 
 
-def processes() -> Iterator[tuple[int, int, str, int]]:
-    """(pid, session id, command line, CPU ticks so far) of every running process."""
+class Process(NamedTuple):
+    pid: int
+    parent: int
+    session: int
+    cmdline: str
+    ticks: int  # CPU (user + system) so far
+
+
+def processes() -> Iterator[Process]:
+    """Every running process."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -36,9 +46,11 @@ def processes() -> Iterator[tuple[int, int, str, int]]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
         except OSError:
             continue  # the process ended meanwhile
-        # Fields after the parenthesised command name: state is [0], session [3], utime [11].
+        # Fields after the parenthesised command name: state [0], parent [1], session [3],
+        # utime [11], stime [12].
         fields = stat.rsplit(")", 1)[1].split()
-        yield int(entry.name), int(fields[3]), cmdline, int(fields[11]) + int(fields[12])
+        ticks = int(fields[11]) + int(fields[12])
+        yield Process(int(entry.name), int(fields[1]), int(fields[3]), cmdline, ticks)
 
 
 def command_name(cmdline: str) -> str:
@@ -65,12 +77,12 @@ class CpuUse:
         """A part's CPU as a share of one core."""
         return self.parts.get(part, 0.0) / self.seconds if self.seconds else 0.0
 
-    def per_request(self, count: int) -> str:
-        """CPU milliseconds per request (or transfer) of each part."""
+    def per_request(self, count: int, unit: str = "request") -> str:
+        """CPU milliseconds per request (or transfer, or message) of each part."""
         if not count:
-            return "no requests"
-        used = [f"{p} {self.parts[p] * 1000 / count:.2f}" for p in PARTS if self.parts.get(p)]
-        return "CPU ms per request: " + ", ".join(used)
+            return f"no {unit}s"
+        used = [f"{p} {self.parts[p] * 1000 / count:.3g}" for p in PARTS if self.parts.get(p)]
+        return f"CPU ms per {unit}: " + ", ".join(used)
 
     def text(self) -> str:
         parts = ", ".join(f"{p} {self.share(p):.0%}" for p in PARTS if self.parts.get(p))
@@ -85,11 +97,12 @@ class CpuMeter:
     def __init__(self, stack) -> None:
         self.stack = stack
 
-    def _part(self, pid: int, session: int, cmdline: str, sessions: dict[int, str]) -> str | None:
-        if pid == os.getpid():
+    def _part(self, process: Process, sessions: dict[int, str]) -> str | None:
+        if process.session in sessions:
+            return sessions[process.session]
+        if os.getpid() in (process.pid, process.parent):
             return "load generator"
-        if session in sessions:
-            return sessions[session]
+        cmdline = process.cmdline
         if cmdline.startswith("postgres") and f" {self.stack.database} " in f"{cmdline} ":
             return "PostgreSQL"
         if cmdline.startswith("redis-server"):
@@ -100,11 +113,11 @@ class CpuMeter:
         """pid -> (command, part or None, CPU ticks so far)."""
         sessions = {c.pid: c.kind for c in self.stack.components.values() if c.alive()}
         found = {}
-        for pid, session, cmdline, ticks in processes():
-            part = self._part(pid, session, cmdline, sessions)
-            if part is None and cmdline.startswith("postgres"):
+        for process in processes():
+            part = self._part(process, sessions)
+            if part is None and process.cmdline.startswith("postgres"):
                 part = ""  # PostgreSQL's background processes: the run's, not a part
-            found[pid] = (command_name(cmdline), part, ticks)
+            found[process.pid] = (command_name(process.cmdline), part, process.ticks)
         return found
 
     def start(self) -> None:

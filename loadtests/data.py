@@ -81,9 +81,15 @@ class TokenKeeper:
     the refreshes do not all land at once. Run `keep()` as a task for the whole run."""
 
     def __init__(
-        self, driver: Driver, wallets: list[Wallet], *, issued_at: float, lifetime: float
+        self,
+        driver: Driver,
+        wallets: list[Wallet],
+        *,
+        issued_at: float,
+        lifetime: float,
+        on_refresh=None,  # called with each wallet whose tokens were refreshed
     ) -> None:
-        self.driver, self.lifetime = driver, lifetime
+        self.driver, self.lifetime, self.on_refresh = driver, lifetime, on_refresh
         rng = random.Random()  # noqa: S311 - spreading load, not secrets
         self.due = {w: issued_at + lifetime * rng.uniform(0.55, 0.75) for w in wallets if w.refresh}
         self.refreshed = 0
@@ -114,6 +120,8 @@ class TokenKeeper:
         wallet.access, wallet.refresh = answer.document["access"], answer.document["refresh"]
         self.due[wallet] = asked + self.lifetime * 0.65
         self.refreshed += 1
+        if self.on_refresh is not None:
+            self.on_refresh(wallet)
 
 
 class Keys:

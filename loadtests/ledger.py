@@ -70,6 +70,35 @@ class Ledger:
         )
         return {"count": count, "first": first, "settled": settled, "settle_wait": waits or []}
 
+    def settled_between(self, *, key_prefix: str, start: float, end: float) -> dict:
+        """Of the transfers whose keys start with `key_prefix`, those settled (SUCCESS or
+        FAILED) from `start` to `end` (wall clock, seconds): how many of each, and p50/p99
+        of their accept -> settled (seconds)."""
+        rows = self._all(
+            "SELECT status, count(*) FROM transfers_transfer "
+            "WHERE idempotency_key LIKE %s AND status <> 'PENDING' "
+            "AND settled_at >= to_timestamp(%s) AND settled_at < to_timestamp(%s) "
+            "GROUP BY status",
+            [key_prefix + "%", start, end],
+        )
+        waits = self._one(
+            "SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP "
+            "(ORDER BY extract(epoch FROM settled_at - created_at)) "
+            "FROM transfers_transfer WHERE idempotency_key LIKE %s AND status <> 'PENDING' "
+            "AND settled_at >= to_timestamp(%s) AND settled_at < to_timestamp(%s)",
+            [key_prefix + "%", start, end],
+        )[0]
+        return {"outcomes": dict(rows), "settle_wait": waits or []}
+
+    def server_settings(self, *names: str) -> dict[str, str]:
+        """`SHOW name` for each name, as the server answers it (fsync, synchronous_commit)."""
+        found = {}
+        for name in names:
+            with self._cursor() as cursor:
+                cursor.execute(f"SHOW {name}")  # names are the caller's constants
+                found[name] = cursor.fetchone()[0]
+        return found
+
     def balance(self, *, email: str) -> str:
         """A wallet's balance as the API writes it (`"125.50"`)."""
         paise = self._one(

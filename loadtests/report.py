@@ -42,6 +42,7 @@ class Report:
     phases: list[tuple[str, str]] = field(default_factory=list)  # (phase, figures line)
     figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    sections: list[tuple[str, str]] = field(default_factory=list)  # (title, Markdown)
 
     def phase(self, name: str, line: str) -> None:
         print(f"  {name:<34} {line}", flush=True)
@@ -58,6 +59,8 @@ class Report:
         lines += [f"| {f.name} | {f.measured} | {f.target} | {f.verdict} |" for f in self.figures]
         lines += ["", "## Phases, as printed", "", "| Phase | Figures |", "|---|---|"]
         lines += [f"| {name} | {line} |" for name, line in self.phases]
+        for title, text in self.sections:
+            lines += ["", f"## {title}", "", text]
         if self.notes:
             lines += ["", "## Notes", ""] + [f"- {note}" for note in self.notes]
         return "\n".join(lines) + "\n"

@@ -15,19 +15,24 @@ open, frame and close is recorded (loadtests/history.py).
 
 `Delivery` times POST -> `transfer.updated` on the sender's socket: `expect(id, due)` when
 the POST is accepted, `on_event` for each frame, `wait(ids)` for the latencies.
+`SocketFleet` runs one socket per user in a process of its own and time-stamps each
+transfer's SUCCESS on its sender's socket (the open-loop benchmark, hundreds of sockets).
 """
 
 import asyncio
 import itertools
-import json
+import multiprocessing
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+import orjson
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from loadtests.driver import Driver, Request
+from loadtests.data import Wallet
+from loadtests.driver import Driver, Request, run
 
 TICKET_PATH = "/api/realtime/ticket/"
 EVENT_TYPES = ("transfer.updated", "balance.updated")
@@ -75,7 +80,11 @@ class Socket:
         url = f"{ticket['url']}?ticket={ticket['ticket']}"
         if self.last_seq is not None:
             url += f"&after_seq={self.last_seq}"
-        self.hello = asyncio.get_running_loop().create_future()
+        # A socket the server closes before its `hello` (1013 when the server's Redis is
+        # slow) reconnects by itself; that reconnection's `hello` ends this wait too.
+        if self.hello is None or self.hello.done():
+            self.hello = asyncio.get_running_loop().create_future()
+        hello = self.hello
         # No Origin header: a command-line client.
         self.ws = await connect(
             url, open_timeout=OPEN_TIMEOUT, max_queue=None, compression=None, origin=None
@@ -83,7 +92,7 @@ class Socket:
         self._record({"t": "ws_open", "after_seq": self.last_seq})
         self.tally.opened += 1
         self.reader = asyncio.create_task(self._read(self.ws))
-        await asyncio.wait_for(self.hello, OPEN_TIMEOUT)
+        await asyncio.wait_for(asyncio.shield(hello), OPEN_TIMEOUT)
 
     async def reopen(self) -> None:
         """Closes this socket and reconnects with after_seq, as a client that lost it."""
@@ -98,7 +107,7 @@ class Socket:
         error = None
         try:
             async for raw in ws:
-                self._frame(json.loads(raw))
+                self._frame(orjson.loads(raw))
         except ConnectionClosed as exc:
             error = type(exc).__name__
         code = ws.close_code
@@ -153,7 +162,7 @@ class Socket:
     async def sync(self) -> int:
         """Ping; the pong comes after everything stored up to its seq."""
         self.pong = asyncio.get_running_loop().create_future()
-        await self.ws.send(json.dumps({"type": "ping"}))
+        await self.ws.send('{"type": "ping"}')
         return await asyncio.wait_for(self.pong, OPEN_TIMEOUT)
 
     async def close(self) -> None:
@@ -206,3 +215,111 @@ class Delivery:
         while time.perf_counter() < deadline and not all(i in self.arrived for i in ids):
             await asyncio.sleep(0.05)
         return [self.arrived[i] - self.due[i] for i in ids if i in self.arrived]
+
+
+class SocketFleet:
+    """Socket users in a process of their own, so that their frames (several per transfer,
+    across hundreds of sockets) do not delay the sends of the open loop in the driver's
+    process. One socket per wallet; every frame's seq is checked there; the SUCCESS of each
+    transfer on its sender's socket is time-stamped (wall clock) and collected by id.
+
+        fleet = SocketFleet(base_url, wallets)   # starts the process, opens every socket
+        fleet.token(wallet)                      # a refreshed access token, for reconnects
+        arrived = fleet.collect()                # {transfer id: wall clock of its SUCCESS}
+        tally, failed = fleet.close()            # SocketTally, FAILED outcomes by code
+
+    Every wait is bounded; the process is killed if it does not answer."""
+
+    def __init__(self, base_url: str, wallets: list, timeout: float = 300) -> None:
+        context = multiprocessing.get_context("spawn")  # no inherited event loop or sockets
+        self.connection, child = context.Pipe()
+        users = [(w.email, w.access) for w in wallets]
+        self.process = context.Process(
+            target=_fleet_main, args=(child, base_url, users), name="socket-fleet", daemon=True
+        )
+        self.process.start()
+        child.close()
+        self._answer(timeout)  # every socket open
+
+    def _answer(self, timeout: float = 60):
+        if not self.connection.poll(timeout):
+            self.process.kill()
+            raise TimeoutError("the socket process did not answer")
+        kind, value = self.connection.recv()
+        if kind == "error":
+            self.process.kill()
+            raise RuntimeError(f"socket process: {value}")
+        return value
+
+    def token(self, wallet) -> None:
+        self.connection.send(("token", (wallet.email, wallet.access)))
+
+    def collect(self) -> dict[str, float]:
+        """The SUCCESS arrivals since the last collect."""
+        self.connection.send(("collect", None))
+        return self._answer()
+
+    def close(self) -> tuple[SocketTally, Counter]:
+        self.connection.send(("close", None))
+        try:
+            return self._answer()
+        finally:
+            self.process.join(10)
+            if self.process.is_alive():
+                self.process.kill()
+
+
+def _fleet_main(connection, base_url: str, users: list[tuple[str, str]]) -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        tally, failed = SocketTally(), Counter()
+        arrived: dict[str, float] = {}
+        wallets = {email: Wallet(email, access) for email, access in users}
+
+        def on_event(socket: Socket, message: dict, _now: float) -> None:
+            if message["type"] != "transfer.updated":
+                return
+            transfer = message["transfer"]
+            if transfer["sender"]["email"] != socket.wallet.email:
+                return
+            if transfer["status"] == "SUCCESS":
+                arrived.setdefault(transfer["id"], time.time())
+            elif transfer["status"] == "FAILED":
+                failed[transfer.get("failure_code")] += 1
+
+        # Commands are read on a thread: the event loop's readers make their descriptor
+        # non-blocking, and a large answer on the same pipe would then fail half-written.
+        commands: asyncio.Queue = asyncio.Queue()
+
+        def receive() -> None:
+            while True:
+                try:
+                    command = connection.recv()
+                except EOFError:  # the parent is gone
+                    command = ("close", None)
+                loop.call_soon_threadsafe(commands.put_nowait, command)
+                if command[0] == "close":
+                    return
+
+        threading.Thread(target=receive, daemon=True).start()
+        async with Driver(base_url, max_in_flight=64) as driver:
+            sockets = [Socket(driver, w, tally=tally, on_event=on_event) for w in wallets.values()]
+            try:
+                await open_all(sockets)
+            except Exception as exc:  # reported to the parent, which raises it
+                connection.send(("error", f"{type(exc).__name__}: {exc}"))
+                return
+            connection.send(("opened", len(sockets)))
+            while True:
+                kind, value = await commands.get()
+                if kind == "token":
+                    wallets[value[0]].access = value[1]
+                elif kind == "collect":
+                    connection.send(("arrived", dict(arrived)))
+                    arrived.clear()
+                elif kind == "close":
+                    await asyncio.gather(*(s.close() for s in sockets))
+                    connection.send(("closed", (tally, failed)))
+                    return
+
+    run(main())

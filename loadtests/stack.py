@@ -1,13 +1,16 @@
 """The one way a load run starts the stack it measures: the Procfile's `web`, `ws`, `worker`
-and `beat` processes on 127.0.0.1, pointed at the PostgreSQL database and Redis database it
-is given.
+and `beat` processes, serving on 127.0.0.1 unless told another address, pointed at the
+PostgreSQL database and Redis database it is given.
 
     stack = Stack(
         database_url="postgres://postgres@127.0.0.1:5432/vaultpay_load_h",
         redis_url="redis://127.0.0.1:6379/7",
         run_dir=Path(".run/my-run"),
         settings={"THROTTLE_TRANSFER": "100000/s"},  # extra environment of every process
-        web_processes=4, workers=2, worker_concurrency=2,
+        web_processes=4, ws_processes=1, workers=2, worker_concurrency=2,
+        web_command=None,       # default: the Procfile's `web` line
+        host="127.0.0.1",       # where web and ws listen, and what base_url names
+        netns={"worker-2": "vpm-worker2"},  # components run in other network namespaces
     )
     with time_limit(600), stack:  # close() on success, error, Ctrl-C, SIGTERM, time limit
         stack.reset()           # drop + create + migrate the database, flush the Redis db
@@ -21,12 +24,16 @@ is given.
 
 Components are named `web`, `ws`, `worker-1` ... `worker-N` and `beat`. Each runs in a
 session (and process group) of its own, its output appended to `<run_dir>/<name>.log`;
-`stop()` sends SIGTERM to the leader only (gunicorn, uvicorn and Celery then stop their
+`stop()` sends SIGTERM to the leader only (granian, uvicorn and Celery then stop their
 children warmly), waits a bounded time, then SIGKILLs the whole group. Every wait is bounded.
 
 The database and Redis URLs may name the machine's servers (a dedicated database and Redis
 database number) or private servers another program started; `reset()` connects to the
 `postgres` database of the same server to drop and create the run's database.
+
+A component named in `netns` runs inside that network namespace (`ip netns exec`, which
+execs: the PID is the program's own), as if on another host (loadtests/netns.py); the
+harness itself, the database commands and the load stay in this one.
 """
 
 import contextlib
@@ -51,6 +58,8 @@ HOST = "127.0.0.1"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = {"worker": 60.0}  # a worker finishes its task; the others stop sooner
 DEFAULT_STOP_TIMEOUT = 15.0
+# Settings a report names without their values.
+SECRETS = frozenset({"SECRET_KEY", "AADHAAR_KEYS", "AADHAAR_INDEX_KEY", "METRICS_TOKEN"})
 
 
 @contextlib.contextmanager
@@ -71,9 +80,9 @@ def time_limit(seconds: int):
         signal.signal(signal.SIGALRM, previous[1])
 
 
-def free_port() -> int:
+def free_port(host: str = HOST) -> int:
     with socket.socket() as s:
-        s.bind((HOST, 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -132,8 +141,11 @@ class StackPids:
 class Component:
     """One Procfile process of the stack: start, stop, kill, restart, PIDs."""
 
-    def __init__(self, stack: "Stack", name: str, command: str, env: dict[str, str]) -> None:
+    def __init__(
+        self, stack: "Stack", name: str, command: str, env: dict[str, str], netns: str | None
+    ) -> None:
         self.stack, self.name, self.command, self.env = stack, name, command, env
+        self.netns = netns  # the network namespace it runs in (None: this one)
         self.log = stack.run_dir / f"{name}.log"
         self.log.unlink(missing_ok=True)  # a new stack's log; restarts append to it
         self.popen: subprocess.Popen | None = None
@@ -157,7 +169,7 @@ class Component:
         offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.popen = subprocess.Popen(  # noqa: S603 - the Procfile's command, our env
-                ["/bin/bash", "-c", f"exec {self.command}"],
+                [*netns_exec(self.netns), "/bin/bash", "-c", f"exec {self.command}"],
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,
@@ -173,9 +185,9 @@ class Component:
 
     def _ready(self, offset: int) -> bool:
         if self.kind == "web":
-            return _http_ok(self.stack.port, "/healthz")
+            return _http_ok(self.stack.host, self.stack.port, "/healthz")
         if self.kind == "ws":
-            return _http_ok(self.stack.ws_port, "/healthz")
+            return _http_ok(self.stack.host, self.stack.ws_port, "/healthz")
         if self.kind == "worker":
             return b" ready." in self.log.read_bytes()[offset:]
         return True  # beat: nothing to wait for
@@ -215,16 +227,23 @@ class Stack:
         run_dir: Path,
         settings: dict[str, str] | None = None,
         web_processes: int = 4,
+        ws_processes: int = 1,
         workers: int = 1,
         worker_concurrency: int = 2,
         beat: bool = True,
         port: int = 0,
         ws_port: int = 0,
+        web_command: str | None = None,
+        host: str = HOST,
+        netns: dict[str, str] | None = None,
     ) -> None:
         self.database_url, self.redis_url = database_url, redis_url
         self.database = urlsplit(database_url).path.lstrip("/")
         self.run_dir = run_dir
         run_dir.mkdir(parents=True, exist_ok=True)
+        self.host = host
+        self.netns = netns or {}
+        # Ports are free here; a namespace of its own has every port free.
         self.port = port or free_port()
         self.ws_port = ws_port or free_port()
         self.env = {
@@ -234,12 +253,16 @@ class Stack:
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "LOG_LEVEL": "WARNING",
-            "HOST": HOST,
+            "HOST": host,
             "PORT": str(self.port),
             "WS_PORT": str(self.ws_port),
             "WEB_CONCURRENCY": str(web_processes),
+            "WS_CONCURRENCY": str(ws_processes),
             "WORKER_CONCURRENCY": str(worker_concurrency),
-            # A sync worker serves one connection at a time; the listen backlog holds the rest.
+            # The listen backlog holds connections no worker has taken yet (granian reads
+            # GRANIAN_*, gunicorn GUNICORN_CMD_ARGS: the capacity benchmark runs both).
+            "GRANIAN_BACKLOG": "2048",
+            "GRANIAN_LOG_LEVEL": "warning",
             "GUNICORN_CMD_ARGS": "--backlog 2048 --log-level warning",
             # The Procfile names programs; ours are beside this interpreter.
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -247,7 +270,10 @@ class Stack:
         }
         self.settings = settings or {}
         self.components: dict[str, Component] = {}
-        self._add("web", procfile("web"))
+        # Another command for `web` (the capacity benchmark compares WSGI servers); it reads
+        # HOST, PORT and WEB_CONCURRENCY as the Procfile's line does.
+        self.web_command = web_command or procfile("web")
+        self._add("web", self.web_command)
         if procfile("ws") is not None:
             # The ASGI server runs each sync call on a thread of its own: no kept connections.
             self._add("ws", procfile("ws"), CONN_MAX_AGE="0")
@@ -260,22 +286,27 @@ class Stack:
         self.ledger = Ledger(database_url)
 
     def _add(self, name: str, command: str, **env: str) -> None:
-        self.components[name] = Component(self, name, command, {**self.env, **env})
+        self.components[name] = Component(
+            self, name, command, {**self.env, **env}, self.netns.get(name)
+        )
 
     @property
     def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def describe(self) -> str:
         """What runs, for a report: processes, database, Redis, the settings given."""
         beat = " and beat" if "beat" in self.components else ""
+        web = "the Procfile's web" if self.web_command == procfile("web") else "web"
         parts = [
-            f"the Procfile's web ({self.env['WEB_CONCURRENCY']} processes)",
-            *(["ws"] if self.serves_sockets else []),
+            f"{web} `{self.web_command}` ({self.env['WEB_CONCURRENCY']} processes)",
+            *([f"ws ({self.env['WS_CONCURRENCY']} processes)"] if self.serves_sockets else []),
             f"{len(self.workers())} Celery worker(s) --concurrency "
             f"{self.env['WORKER_CONCURRENCY']}{beat}",
         ]
-        settings = ", ".join(f"{k}={v}" for k, v in self.settings.items())
+        settings = ", ".join(
+            f"{k}={'(set)' if k in SECRETS else v}" for k, v in self.settings.items()
+        )
         return (
             f"{', '.join(parts)}; PostgreSQL database `{self.database}` (dropped and recreated), "
             f"{self.redis_url} (flushed)" + (f"; {settings}" if settings else "")
@@ -365,8 +396,13 @@ class Stack:
             self.ledger.close()
 
 
-def _http_ok(port: int, path: str) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=1) as s:
-        s.sendall(f"GET {path} HTTP/1.0\r\nHost: {HOST}\r\n\r\n".encode())
+def netns_exec(netns: str | None) -> list[str]:
+    """The command prefix that runs a program inside network namespace `netns`."""
+    return ["ip", "netns", "exec", netns] if netns else []
+
+
+def _http_ok(host: str, port: int, path: str) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1) as s:
+        s.sendall(f"GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
         return s.recv(12).endswith(b"200")
     return False

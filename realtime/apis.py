@@ -1,14 +1,15 @@
 """REST interface of realtime: the WebSocket ticket."""
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.core.schema import NOT_AUTHENTICATED, ErrorEnvelopeSerializer
+from api.core.schema import errors
+from api.core.socket_url import socket_url
 from api.core.throttling import ScopedCounterThrottle
-from realtime.auth import socket_url, ticket_issue
+from realtime.auth import ticket_issue
 
 
 class TicketCreateApi(APIView):
@@ -26,12 +27,13 @@ class TicketCreateApi(APIView):
             ref_name = "RealtimeTicket"
 
     @extend_schema(
+        summary="A single-use WebSocket ticket",
         request=None,
         responses={
             200: OutputSerializer,
-            401: NOT_AUTHENTICATED,
-            429: OpenApiResponse(
-                ErrorEnvelopeSerializer, description="`throttled`, with `Retry-After`."
+            429: errors("throttled", note="THROTTLE_TICKET per user."),
+            503: errors(
+                "service_unavailable", note="Tickets live in Redis: also while Redis is down."
             ),
         },
         description="A single-use ticket, valid 30 s, for "

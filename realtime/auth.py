@@ -11,13 +11,11 @@ import secrets
 from urllib.parse import parse_qs
 
 from django.conf import settings
-from django.http.request import split_domain_port
 
 from api.core.redis import redis_client as sync_redis_client
 from realtime.redis import REDIS_ERRORS, redis_client
 
 _KEY_PREFIX = "vaultpay:ws-ticket:"
-SOCKET_PATH = "/ws/notifications/"
 
 
 def _key(ticket: str) -> str:
@@ -39,17 +37,6 @@ async def ticket_consume(*, ticket: str) -> str | None:
         return None
     user_id = await redis_client().getdel(_key(ticket))
     return None if user_id is None else user_id.decode()
-
-
-def socket_url(*, host: str, secure: bool) -> str:
-    """The absolute URL to open the notifications socket: WS_PUBLIC_URL when configured,
-    else the host the client used for the request (already checked against ALLOWED_HOSTS) on
-    WS_PORT, where the ASGI server listens."""
-    if settings.WS_PUBLIC_URL:
-        return settings.WS_PUBLIC_URL
-    domain, _port = split_domain_port(host)
-    scheme = "wss" if secure else "ws"
-    return f"{scheme}://{domain}:{settings.WS_PORT}{SOCKET_PATH}"
 
 
 class TicketAuthMiddleware:

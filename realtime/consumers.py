@@ -1,14 +1,16 @@
 """The notifications socket (protocol: docs/socket-protocol.md).
 
-Order and completeness do not depend on the channel layer, which delivers at most once:
+Order and completeness do not depend on live messages (realtime.live), which arrive at most
+once:
 
-1. join the user's group first, so nothing published from now on can be missed;
+1. subscribe to the user's live messages first, so nothing published from now on can be
+   missed;
 2. read the latest seq and, with `after_seq`, replay the stored events after it, in order,
    from PostgreSQL. Meanwhile live messages wait: a consumer handles one message at a time,
-   so group messages queue in the channel layer's buffer while `connect` runs;
-3. go live: a message whose seq was already sent is dropped; one that skips seqs (the
-   channel layer dropped some past its capacity, or they expired) is preceded by the missing
-   events, read from the database. A dropped *last* event has no successor to reveal it: the
+   so they queue in its inbox while `connect` runs;
+3. go live: a message whose seq was already sent is dropped; one that skips seqs (live
+   messages were lost, or dropped from an inbox past its limit) is preceded by the missing
+   events, read from the database. A lost *last* event has no successor to reveal it: the
    process's seq refresher (realtime.process) notices it within about a second and the
    socket reads it. So a socket never sends seq n+1 before n, nor a seq twice.
 
@@ -20,23 +22,24 @@ latest seqs, sending first whatever the cache knows that the socket has not sent
 pong, the client has every event up to its seq.
 
 Faults: Redis unreachable at the handshake, or PostgreSQL failing a read, closes 1013 (try
-again later); Redis lost under an open socket closes it 1012. Every Redis call on the way
-has a short timeout, and leaving waits for nothing unbounded, so a server can always stop.
+again later); Redis not answering for several seconds under an open socket closes it 1012
+(realtime.process). Every Redis call on the way has a short timeout, and leaving waits for
+nothing unbounded, so a server can always stop.
 """
 
 import asyncio
-import json
 import logging
 import time
+import uuid
 from collections import deque
 from typing import Any, Literal, TypedDict
 from urllib.parse import parse_qs
 
+import orjson
 import structlog
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import Error as DatabaseError
 
@@ -44,8 +47,8 @@ from api.core.metrics.catalogue import EVENT_DELIVERY_LATENCY, EVENTS_DELIVERED
 from api.core.request_id import request_id_start
 from realtime import close_codes, stream
 from realtime.process import CLEANUP_TIMEOUT_SECONDS, socket_server
-from realtime.redis import REDIS_ERRORS, REDIS_TIMEOUT_SECONDS
-from realtime.send import PUBLISHED_AT, user_group
+from realtime.redis import REDIS_ERRORS
+from realtime.send import PUBLISHED_AT
 
 MAX_CLIENT_MESSAGES = 20
 CLIENT_MESSAGES_WINDOW_SECONDS = 10.0
@@ -79,7 +82,7 @@ class BatchMessage(TypedDict):
 
 
 class SocketsCloseMessage(TypedDict):
-    """From the channel layer (a deactivated user) or from the process (Redis lost)."""
+    """Published (a deactivated user) or from the process (Redis lost)."""
 
     type: Literal["sockets.close", "server.close"]
     code: int
@@ -110,22 +113,20 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
     close_code: int | None = None
 
     async def __call__(self, scope, receive, send) -> None:
-        """As Channels' AsyncConsumer.__call__, with three differences: a third source of
-        messages, `inbox`, where the process puts its own (`seq.latest`, `server.close`);
-        a channel layer that fails closes the socket 1012 instead of raising; and leaving
-        (the registry, the group, the pending receives) waits a bounded time."""
+        """As Channels' AsyncConsumer.__call__, without a channel layer: besides the client,
+        messages come from `inbox`, where the process puts the user's live messages and its
+        own (`seq.latest`, `server.close`); and leaving (the subscription, the registry, the
+        pending receives) waits a bounded time."""
         self.scope = scope
         self.base_send = send
         # The socket's log lines carry the handshake's X-Request-ID, or an id of their own.
         request_id_start(dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin1"))
         self.opened_at = time.monotonic()
-        self.channel_layer = get_channel_layer()
-        self.channel_name = await self.channel_layer.new_channel()
+        self.socket_id = uuid.uuid4().hex
         self.inbox: asyncio.Queue = asyncio.Queue()
         self.client_messages = ClientMessageRate()
         self.server = socket_server()
-        self._channel_failed = False
-        sources = [receive, self._channel_receive, self.inbox.get]
+        sources = [receive, self.inbox.get]
         tasks = [asyncio.ensure_future(source()) for source in sources]
         try:
             while True:
@@ -133,6 +134,11 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
                 for i, task in enumerate(tasks):
                     if task.done():
                         await self.dispatch(task.result())
+                        if sources[i] == self.inbox.get:
+                            # What else waits in the inbox (a fan-out burst) is handled in
+                            # order without a task and a wait per message.
+                            while not self.inbox.empty():
+                                await self.dispatch(self.inbox.get_nowait())
                         tasks[i] = asyncio.ensure_future(sources[i]())
         except StopConsumer:
             pass
@@ -145,29 +151,9 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
                 code=self.close_code,
                 open_s=round(time.monotonic() - self.opened_at, 3),
             )
-            await self._leave()
-            # A channel-layer receive may take a moment to unwind its Redis read.
+            self.last_sent = None
+            await self.server.socket_close(self)
             await asyncio.wait(tasks, timeout=CLEANUP_TIMEOUT_SECONDS)
-
-    async def _channel_receive(self) -> dict[str, Any]:
-        if self._channel_failed:
-            await asyncio.Future()  # once failed, this source stays silent until the end
-        try:
-            return await self.channel_layer.receive(self.channel_name)
-        except REDIS_ERRORS as error:
-            self._channel_failed = True
-            self.server.redis_lost(error)
-            return {"type": "server.close", "code": close_codes.SERVICE_RESTART}
-
-    async def _leave(self) -> None:
-        self.last_sent = None
-        await self.server.socket_close(self)
-        if self.groups and not self._channel_failed:
-            try:
-                async with asyncio.timeout(CLEANUP_TIMEOUT_SECONDS):
-                    await self.channel_layer.group_discard(self.groups[0], self.channel_name)
-            except REDIS_ERRORS:
-                pass  # a membership left behind costs dropped messages until it expires
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """As Channels' dispatch, without closing stale database connections on every
@@ -182,10 +168,16 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             logger.warning("Socket closed 1013: %s", type(error).__name__)
             await self._close(close_codes.TRY_AGAIN_LATER)
 
+    @classmethod
+    async def encode_json(cls, content: Any) -> str:
+        """Frames are encoded with orjson (compact JSON, keys in insertion order), several
+        times faster than the standard library for every frame of a fan-out."""
+        return orjson.dumps(content).decode()
+
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         if self.close_code is None:
             self.close_code = message.get("code")
-        raise StopConsumer  # `__call__` leaves the group and the registry
+        raise StopConsumer  # `__call__` leaves the subscription and the registry
 
     async def connect(self) -> None:
         await self.accept()
@@ -207,10 +199,8 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         if not await self.server.socket_open(self, user_id=self.user_id):
             await self._close(close_codes.TOO_MANY)
             return
-        # Joined before reading the database; `_leave` leaves it again.
-        self.groups = [user_group(self.user_id)]
-        async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
-            await self.channel_layer.group_add(self.groups[0], self.channel_name)
+        # Subscribed before reading the database; `__call__` leaves on the way out.
+        await self.server.socket_listen(self)
         opening = await stream.read(stream.stream_open, user_id=self.user_id, after_seq=after_seq)
         if opening.close is not None:
             await self._close(opening.close)
@@ -239,7 +229,7 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         if self.last_sent is None or text_data is None:
             return
         try:
-            content = json.loads(text_data)
+            content = orjson.loads(text_data)
         except ValueError:
             return
         if isinstance(content, dict) and content.get("type") == "ping":
@@ -252,7 +242,7 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         pong: PongMessage = {"type": "pong", "seq": self.last_sent}
         await self.send_json(pong)
 
-    # Channel layer -> server: one handler per message type --------------------------------
+    # Live messages -> server: one handler per message type ---------------------------------
 
     async def transfer_updated(self, message: EventMessage) -> None:
         await self._deliver(message)
@@ -261,10 +251,10 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         await self._deliver(message)
 
     async def messages_batch(self, batch: BatchMessage) -> None:
+        published_at = batch.get(PUBLISHED_AT)
         for message in batch["messages"]:
-            if PUBLISHED_AT in batch:
-                message[PUBLISHED_AT] = batch[PUBLISHED_AT]
-            await self.dispatch(message)
+            # A copy: the process hands one decoded message to each of the user's sockets.
+            await self.dispatch({**message, PUBLISHED_AT: published_at})
 
     async def sockets_close(self, message: SocketsCloseMessage) -> None:
         """The user was deactivated."""
@@ -286,7 +276,6 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             await self._fill(through_seq=latest, newest=latest)
 
     async def _deliver(self, message: EventMessage) -> None:
-        published_at = message.pop(PUBLISHED_AT, None)  # the publisher's, not the client's
         if self.last_sent is None:
             return
         seq = message["seq"]
@@ -294,7 +283,10 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             return  # replayed or filled already
         if seq > self.last_sent + 1 and not await self._fill(through_seq=seq - 1, newest=seq):
             return
-        await self.send_json(message)
+        # The publisher's stamp is not the client's: sent without it (a copy, as the message
+        # may be shared with the user's other sockets).
+        published_at = message.get(PUBLISHED_AT)
+        await self.send_json({k: v for k, v in message.items() if k != PUBLISHED_AT})
         self.last_sent = seq
         self.server.seq_seen(self.user_id, seq)
         EVENTS_DELIVERED.labels("live").inc()

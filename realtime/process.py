@@ -1,5 +1,6 @@
 """What one socket-server process keeps for all its sockets: its id in the socket registry,
-the latest seq of each connected user, and two background loops.
+its subscriber to live messages (realtime.live), the latest seq of each connected user, and
+two background loops.
 
 - The heartbeat (every HEARTBEAT_SECONDS) keeps the process's sockets counted in Redis and
   removes the registry entries of sockets that closed while Redis could not be reached. When
@@ -8,8 +9,8 @@ the latest seq of each connected user, and two background loops.
   is closed 1012 so that its client resumes, by seq, once Redis is back.
 - The seq refresher reads, at most once a second and in one query for all the process's
   users, each user's latest stored seq. Pings answer from it (never a query per ping), and a
-  socket still behind it a moment later (the channel layer dropped the publication, which it
-  is allowed to do) is told to send the missing events from the database.
+  socket still behind it a moment later (a live message was lost, which pub/sub allows, e.g.
+  while Redis restarted) is told to send the missing events from the database.
 
 State lives per event loop (a server process has one; tests run several in turn), and the
 loops run only while the process has sockets open.
@@ -28,6 +29,7 @@ from django.db import Error as DatabaseError
 from api.core.metrics.catalogue import SOCKETS_OPEN
 from realtime import registry, stream
 from realtime.close_codes import SERVICE_RESTART
+from realtime.live import COMMAND_TIMEOUT_SECONDS, Subscriber
 from realtime.redis import REDIS_ERRORS, REDIS_TIMEOUT_SECONDS, redis_client
 
 # The refresher reads the latest seqs once a second, then waits this long before nudging
@@ -44,7 +46,7 @@ logger = logging.getLogger(__name__)
 class Socket(Protocol):
     """What the process needs of a consumer."""
 
-    channel_name: str
+    socket_id: str
     user_id: str | None
     last_sent: int | None
     inbox: asyncio.Queue
@@ -53,6 +55,7 @@ class Socket(Protocol):
 class SocketServer:
     def __init__(self) -> None:
         self.server_id = uuid.uuid4().hex
+        self._subscriber = Subscriber()
         self._sockets: set[Socket] = set()
         self._latest: dict[str, int] = {}
         self._nudged: set[Socket] = set()
@@ -73,7 +76,7 @@ class SocketServer:
             added = await registry.socket_register(
                 redis=redis_client(),
                 user_id=user_id,
-                socket_id=socket.channel_name,
+                socket_id=socket.socket_id,
                 server_id=self.server_id,
                 limit=settings.MAX_SOCKETS_PER_USER,
             )
@@ -84,9 +87,16 @@ class SocketServer:
             self._run()
         return added
 
+    async def socket_listen(self, socket: Socket) -> None:
+        """From now on, the live messages of the socket's user reach its inbox. Raises one of
+        REDIS_ERRORS when the subscription could not be made within its timeout."""
+        async with asyncio.timeout(COMMAND_TIMEOUT_SECONDS):
+            await self._subscriber.listen(socket.user_id, socket)
+
     async def socket_close(self, socket: Socket) -> None:
-        """Unregisters the socket; waits at most CLEANUP_TIMEOUT_SECONDS and raises nothing
-        but cancellation. An entry Redis did not remove is retried by the next heartbeat."""
+        """Stops the socket's live messages and unregisters it; waits at most
+        CLEANUP_TIMEOUT_SECONDS and raises nothing but cancellation. An entry Redis did not
+        remove is retried by the next heartbeat."""
         if socket not in self._sockets:
             return
         self._sockets.discard(socket)
@@ -94,7 +104,8 @@ class SocketServer:
         self._nudged.discard(socket)
         if not self._sockets:
             self._stop()
-        entry = (socket.user_id, socket.channel_name)
+        self._subscriber.unlisten(socket.user_id, socket)
+        entry = (socket.user_id, socket.socket_id)
         try:
             async with asyncio.timeout(CLEANUP_TIMEOUT_SECONDS):
                 await registry.sockets_unregister(redis=redis_client(), sockets=[entry])
@@ -110,16 +121,21 @@ class SocketServer:
             socket.inbox.put_nowait({"type": "server.close", "code": code})
 
     async def shutdown(self) -> None:
-        """Unregisters every socket still open and stops the loops, within
-        CLEANUP_TIMEOUT_SECONDS; the sockets themselves are closed by the ASGI server."""
+        """Unregisters every socket still open, stops the loops and the subscriber, within
+        CLEANUP_TIMEOUT_SECONDS each; the sockets themselves are closed by the ASGI server."""
         self._stop()
-        entries = [(s.user_id, s.channel_name) for s in self._sockets] + self._closed
+        entries = [(s.user_id, s.socket_id) for s in self._sockets] + self._closed
         try:
             async with asyncio.timeout(CLEANUP_TIMEOUT_SECONDS):
                 await registry.sockets_unregister(redis=redis_client(), sockets=entries)
                 await registry.server_forget(redis=redis_client(), server_id=self.server_id)
         except REDIS_ERRORS:
             pass  # the heartbeat expires on its own
+        try:
+            async with asyncio.timeout(CLEANUP_TIMEOUT_SECONDS):
+                await self._subscriber.close()
+        except REDIS_ERRORS:
+            pass  # the connection dies with the process
 
     # Latest seqs ------------------------------------------------------------------------------
 
@@ -171,8 +187,8 @@ class SocketServer:
         self._redis_lost = False
 
     def redis_lost(self, error: BaseException) -> None:
-        """Closes every socket 1012: Redis is out (the channel layer failed, or the heartbeat
-        for too long), so live messages no longer arrive and the sockets may stop counting."""
+        """Closes every socket 1012: Redis has not answered the heartbeat for too long, so
+        live messages no longer arrive and the sockets are about to stop counting."""
         if self._redis_lost:
             return
         self._redis_lost = True

@@ -2,9 +2,10 @@
 
 Handshakes consume tickets and count sockets through it, so a stopped or frozen Redis costs a
 handshake at most about REDIS_TIMEOUT_SECONDS before it is closed 1013 (try again later). The
-channel layer keeps connections of its own, whose reads block for seconds on purpose (settings
-`channel_layers`); its calls on the handshake are bounded with `asyncio.timeout` instead.
-Both connect with `connection_class`, whose writes never lose a task's cancellation.
+live-message subscriber keeps a connection of its own (realtime.live), whose calls on the
+handshake are bounded with `asyncio.timeout`. Both connect with `connection_class`, whose
+writes never lose a task's cancellation, and retry a command only when its connection broke
+(`retry_broken_connection`).
 """
 
 import asyncio
@@ -68,9 +69,14 @@ _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]"
 )
 
 
+def retry_broken_connection() -> Retry:
+    """A command whose connection broke (Redis restarted since it was opened) is sent again
+    once, at once, on a new connection; a timeout is not retried."""
+    return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+
+
 def redis_client() -> aioredis.Redis:
-    """The client of the running event loop. A connection that broke (Redis restarted) is
-    replaced once, at once; a timeout is not retried."""
+    """The client of the running event loop (`retry_broken_connection`)."""
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
@@ -78,7 +84,7 @@ def redis_client() -> aioredis.Redis:
             settings.REDIS_URL,
             socket_timeout=REDIS_TIMEOUT_SECONDS,
             socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            retry=retry_broken_connection(),
             connection_class=connection_class(settings.REDIS_URL),
         )
     return client

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: the whole stack on http://127.0.0.1:$PORT/ (API, WebSockets on $WS_PORT, Celery
-# worker, Celery beat).
+# `make run`: the whole stack on http://$HOST:$PORT/ (API, WebSockets on $WS_PORT, Celery
+# worker, Celery beat); HOST defaults to 127.0.0.1.
 # Embedded default: SQLite in WAL mode and a private redis-server, both under the run folder.
 # DATABASE_URL and REDIS_URL switch to real servers.
 set -euo pipefail
@@ -8,6 +8,18 @@ cd "$(dirname "$0")/.."
 
 export PATH="$PWD/.venv/bin:$PATH"
 export PORT="${PORT:-8000}"
+# The address web and ws listen on (the Procfile reads it). Another address than loopback is
+# also a host the app answers to, unless ALLOWED_HOSTS says otherwise.
+export HOST="${HOST:-127.0.0.1}"
+case "$HOST" in
+    127.0.0.1|localhost|0.0.0.0|::) ;;
+    *) export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost,[::1],$HOST}" ;;
+esac
+# Where this script itself reaches the servers: a wildcard address listens on loopback too.
+case "$HOST" in
+    0.0.0.0|::) LOCAL_HOST=127.0.0.1 ;;
+    *) LOCAL_HOST="$HOST" ;;
+esac
 # WebSockets are served by the ASGI server on the next port; the ticket endpoint tells
 # clients where (see README, "Realtime").
 export WS_PORT="${WS_PORT:-$((PORT + 1))}"
@@ -20,10 +32,10 @@ mkdir -p "$VAULTPAY_RUN_DIR"
 # shellcheck source=scripts/services.sh
 source scripts/services.sh
 
-port_in_use() { python - "$1" <<'PY'
+port_in_use() { python - "$LOCAL_HOST" "$1" <<'PY'
 import socket, sys
 with socket.socket() as s:
-    sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)
+    sys.exit(0 if s.connect_ex((sys.argv[1], int(sys.argv[2]))) == 0 else 1)
 PY
 }
 
@@ -90,11 +102,11 @@ print_banner_when_up() {
     # above the processes' start-up logs.
     local logins
     logins="$(python manage.py seed_demo --print-logins)"
-    python - "$PORT" <<'PY' || return 0
+    python - "$LOCAL_HOST" "$PORT" <<'PY' || return 0
 import sys, time, urllib.request
 for _ in range(120):
     try:
-        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=1)
+        urllib.request.urlopen(f"http://{sys.argv[1]}:{sys.argv[2]}/healthz", timeout=1)
         sys.exit(0)
     except OSError:
         time.sleep(0.5)
@@ -102,20 +114,20 @@ sys.exit(1)
 PY
     cat <<BANNER
 
-  VaultPay is running on http://127.0.0.1:$PORT/
-    API docs:  http://127.0.0.1:$PORT/api/docs/
-    Health:    http://127.0.0.1:$PORT/healthz   and   /readyz
-    Admin:     http://127.0.0.1:$PORT/admin/
-    Sockets:   ws://127.0.0.1:$WS_PORT/ws/notifications/ (POST /api/realtime/ticket/ first)
+  VaultPay is running on http://$LOCAL_HOST:$PORT/
+    API docs:  http://$LOCAL_HOST:$PORT/api/docs/
+    Health:    http://$LOCAL_HOST:$PORT/healthz   and   /readyz
+    Admin:     http://$LOCAL_HOST:$PORT/admin/
+    Sockets:   ws://$LOCAL_HOST:$WS_PORT/ws/notifications/ (POST /api/realtime/ticket/ first)
 $logins
 
   Try it:
-    curl -s -X POST http://127.0.0.1:$PORT/api/users/login/ \\
+    curl -s -X POST http://$LOCAL_HOST:$PORT/api/users/login/ \\
          -H 'Content-Type: application/json' \\
          -d '{"email": "demo01@vaultpay.test", "password": "<demo password above>"}'
 
   Watch a user's transfers live (another terminal):
-    .venv/bin/python -m loadtests.ws_watch --url http://127.0.0.1:$PORT --email demo01@vaultpay.test
+    .venv/bin/python -m loadtests.ws_watch --url http://$LOCAL_HOST:$PORT --email demo01@vaultpay.test
 
   Press Ctrl-C to stop everything.
 

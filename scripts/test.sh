@@ -21,6 +21,31 @@ ensure_chromium() {
         || die "Chromium is missing: apt-get install chromium (or set CHROMIUM_PATH)."
 }
 
+# The web app's production dependencies against the npm advisory database: a high or
+# critical advisory fails the lint. When the advisory service cannot be asked (offline, or a
+# proxy that refuses its POST), that is said in red and the lint goes on: the check did not
+# run, which is not the same as passing it.
+audit_web_dependencies() {
+    local report
+    report="$(cd web && npm audit --omit=dev --audit-level=high --json 2>/dev/null)" || true
+    python - "$report" <<'PY'
+import json, sys
+
+try:
+    report = json.loads(sys.argv[1])
+except ValueError:
+    report = {"message": "npm audit printed no JSON"}
+counts = report.get("metadata", {}).get("vulnerabilities")
+if counts is None:
+    why = report.get("message") or report.get("error", {}).get("summary") or "no report"
+    print(f"\033[31mnpm audit did not run: {why}; production dependencies NOT audited\033[0m")
+    sys.exit(0)
+serious = {level: counts.get(level, 0) for level in ("high", "critical")}
+print(f"npm audit (production dependencies): {counts}")
+sys.exit(1 if any(serious.values()) else 0)
+PY
+}
+
 # The proxy test runs Debian's nginx, unprivileged, in front of a real stack.
 ensure_nginx() {
     if command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; then
@@ -48,6 +73,8 @@ say "docker-compose.yml validates against the Compose specification's schema"
 check-jsonschema --schemafile deploy/compose-spec.json docker-compose.yml
 say "web: eslint (with feature import boundaries) and tsc --noEmit (strict)"
 (cd web && npm run --silent lint && npm run --silent typecheck)
+say "web: npm audit of the production dependencies (high and critical fail)"
+audit_web_dependencies || { (cd web && npm audit --omit=dev --audit-level=high) || true; die "npm audit found high or critical advisories in the web app's production dependencies"; }
 
 [[ "${1:-}" == "--lint-only" ]] && exit 0
 
@@ -96,6 +123,25 @@ if [[ "${CHAOS_SMOKE:-1}" != 0 ]]; then
     fi
 fi
 
+# The API against its own OpenAPI schema: Schemathesis (every phase, every check, the stateful
+# phase along the schema's links, a fixed seed) on a stack of its own (database
+# CONFORMANCE_DATABASE, default vaultpay_conformance; Redis db CONFORMANCE_REDIS_DB, default 8),
+# then the ledger audit (docs/api.md). CONFORMANCE=0 skips it.
+conformance=0
+if [[ "${CONFORMANCE:-1}" != 0 ]]; then
+    say "API conformance: Schemathesis against /api/schema/ on a live stack, then ledger_audit"
+    conformance_log="$VAULTPAY_RUN_DIR/conformance.log"
+    python -m loadtests.conformance --results "$VAULTPAY_RUN_DIR/conformance" \
+        --database "${CONFORMANCE_DATABASE:-vaultpay_conformance}" \
+        --redis-db "${CONFORMANCE_REDIS_DB:-8}" > "$conformance_log" 2>&1 || conformance=$?
+    grep -E '^(Test cases:|  [0-9]+ generated|Seed:|=+ .* in [0-9.]+s =+$|ledger )' \
+        "$conformance_log" || true
+    if [[ $conformance -ne 0 ]]; then
+        tail -120 "$conformance_log"
+        printf '\033[31mThe API conformance run failed (log: %s)\033[0m\n' "$conformance_log" >&2
+    fi
+fi
+
 # Built before pytest: the proxy test serves it through nginx, and the end-to-end run after.
 say "web: build"
 (cd web && npm run --silent build >/dev/null) || die "the web app does not build (see above)"
@@ -116,4 +162,5 @@ say "web: end to end in Chromium against the real stack (its own database and Re
 (cd web && npm run e2e) || status=1
 [[ $smoke -ne 0 ]] && die "the load smoke failed (see above)"
 [[ $chaos -ne 0 ]] && die "the fault smoke failed (see above)"
+[[ $conformance -ne 0 ]] && die "the API conformance run failed (see above)"
 exit $status

@@ -16,18 +16,20 @@ from api.core.errors import SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS
 from api.core.exceptions import ApplicationError
 from api.core.heartbeats import ALIVE_SECONDS, workers_alive
 from api.core.redis import REQUEST_TIMEOUT_SECONDS
-from api.core.schema import ErrorEnvelopeSerializer
+from api.core.schema import errors
 
 
 class HealthApi(APIView):
     """200 while the process runs; touches nothing else."""
 
+    answers_without_services = True  # no 503 in its schema
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = []
 
     @extend_schema(
-        responses={200: inline_serializer("Health", {"status": serializers.CharField()})}
+        summary="The process runs",
+        responses={200: inline_serializer("Health", {"status": serializers.CharField()})},
     )
     def get(self, request):
         return Response({"status": "ok"})
@@ -77,11 +79,13 @@ class ReadinessApi(APIView):
     Celery worker marked itself alive within ALIVE_SECONDS; 503 naming what is down, within
     about half a second when Redis is frozen."""
 
+    answers_without_services = True  # its 503 is its own `not_ready`
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = []
 
     @extend_schema(
+        summary="The services answer",
         parameters=[
             OpenApiParameter(
                 "deep",
@@ -99,7 +103,7 @@ class ReadinessApi(APIView):
                     "checks": serializers.DictField(child=serializers.CharField()),
                 },
             ),
-            503: ErrorEnvelopeSerializer,
+            503: errors("not_ready"),
         },
     )
     def get(self, request):

@@ -45,7 +45,7 @@ class CursorPagination(pagination.CursorPagination):
 
     def get_page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
-        if not raw:  # blank counts as absent, like every blank query parameter in DRF
+        if raw is None:  # a blank one is checked like any other value (a 400)
             return self.page_size
         field = DigitsIntegerField(min_value=1, max_value=self.max_page_size)
         try:
@@ -112,6 +112,9 @@ class CursorPagination(pagination.CursorPagination):
                 parameter["schema"].update(
                     minimum=1, maximum=self.max_page_size, default=self.page_size
                 )
+            elif parameter["name"] == self.cursor_query_param:
+                # Opaque base64, valid only as found in a `next` or `previous` link.
+                parameter["schema"]["pattern"] = "^[A-Za-z0-9+/]+={0,2}$"
         return parameters
 
     def get_paginated_response(self, data) -> Response:

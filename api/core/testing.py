@@ -1,4 +1,16 @@
-"""Test assertions for the error envelope (README, "API"), shared by every app's tests."""
+"""Test helpers shared by every app's tests: assertions for the error envelope (README,
+"API") and text near the edges of what inputs accept, for the schema's patterns."""
+
+from hypothesis import strategies as st
+
+_WHITESPACE = [chr(c) for c in range(0x3001) if chr(c).isspace()] + ["\ufeff"]
+# Digits, dots, quotes, whitespace of every kind, NUL, anything. No lone surrogates: they
+# cannot travel in UTF-8, so no JSON Schema validator ever sees one.
+EDGY_TEXT = st.text(
+    st.sampled_from([*"0123456789.+-\"'!~ a", "\x00", "\x7f", "é", *_WHITESPACE])
+    | st.characters(exclude_categories=["Cs"]),
+    max_size=20,
+)
 
 
 def assert_error(response, status: int, code: str, fields: dict | None = None) -> dict:

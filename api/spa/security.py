@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from django.http import HttpRequest
 
-from realtime.auth import socket_url
+from api.core.socket_url import socket_url
 
 _FIXED_DIRECTIVES = {
     "default-src": ["'self'"],

@@ -48,6 +48,7 @@ class ClientConfigApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        summary="What the web app needs before anyone logs in",
         responses={
             200: inline_serializer(
                 "ClientConfig",
@@ -62,7 +63,7 @@ class ClientConfigApi(APIView):
                     "max_transfer_amount": serializers.CharField(),
                 },
             )
-        }
+        },
     )
     def get(self, request):
         demo = bool(settings.DEMO_MODE)

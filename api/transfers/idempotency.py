@@ -23,6 +23,9 @@ def welcome_idempotency_key(*, user_id: uuid.UUID) -> str:
 
 # 8-255 visible ASCII characters (0x21-0x7E).
 _KEY_PATTERN = re.compile(r"[\x21-\x7e]{8,255}", re.ASCII)
+# The same for the OpenAPI schema, which sees the header as sent: such a key, or one in
+# double quotes (a value both starting and ending with a quote is read as quoted).
+KEY_SCHEMA_PATTERN = r'^(?:[!#-~][!-~]{7,254}|[!-~]{7,254}[!#-~]|"[!-~]{8,255}")$'
 
 
 def idempotency_key_parse(header: str | None) -> str:

@@ -2,6 +2,7 @@
 
 import ipaddress
 
+from django.contrib.auth import password_validation
 from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
@@ -11,10 +12,14 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from api.core.exceptions import ApplicationError
-from api.core.schema import NOT_AUTHENTICATED, ErrorEnvelopeSerializer
+from api.core.fields import DocumentedCharField
+from api.core.schema import EMAIL_PATTERN, errors, not_blank_pattern, stripped_pattern
 from api.core.throttling import ScopedCounterThrottle
 from api.users.login_failures import login_failure_record, login_failures_wait
 from api.users.services import (
+    EMAIL_MAX_LENGTH,
+    FULL_NAME_MAX_LENGTH,
+    PHONE_PATTERN,
     token_refresh,
     token_revoke,
     user_aadhaar_reveal,
@@ -23,14 +28,18 @@ from api.users.services import (
     user_register,
 )
 
-INVALID_FIELDS = OpenApiResponse(
-    ErrorEnvelopeSerializer, description="`validation_error`, naming each field in `fields`."
-)
-THROTTLED = OpenApiResponse(ErrorEnvelopeSerializer, description="`throttled`, with `Retry-After`.")
-TOKEN_NOT_VALID = OpenApiResponse(
-    ErrorEnvelopeSerializer,
-    description="`token_not_valid`: malformed, expired, already used or logged out.",
-)
+# Twelve digits, the first 2-9, with ASCII spaces anywhere (aadhaar.normalize drops them).
+AADHAAR_SCHEMA_PATTERN = "^ *[2-9](?: *[0-9]){11} *$"
+
+
+def _password_min_length() -> int:
+    """The shortest password Django's validators accept (MinimumLengthValidator)."""
+    lengths = [
+        validator.min_length
+        for validator in password_validation.get_default_password_validators()
+        if isinstance(validator, password_validation.MinimumLengthValidator)
+    ]
+    return max(lengths, default=1)
 
 
 def _client_ip(request) -> str | None:
@@ -47,7 +56,7 @@ class UserOutputSerializer(serializers.Serializer):
     email = serializers.EmailField()
     full_name = serializers.CharField()
     phone = serializers.SerializerMethodField()
-    aadhaar_masked = serializers.CharField()
+    aadhaar_masked = DocumentedCharField(schema={"pattern": "^XXXX XXXX [0-9]{4}$"})
     is_staff = serializers.BooleanField()
     date_joined = serializers.DateTimeField()
 
@@ -67,28 +76,50 @@ class UserRegisterApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         # Only the shape is checked here; the service checks every rule and names every
-        # invalid field in one answer.
-        email = serializers.CharField(allow_blank=True)
-        password = serializers.CharField(trim_whitespace=False, allow_blank=True)
-        full_name = serializers.CharField(allow_blank=True)
-        phone = serializers.CharField(
+        # invalid field in one answer. The schema states the rules a pattern can.
+        email = DocumentedCharField(
+            allow_blank=True,
+            schema={"pattern": EMAIL_PATTERN, "maxLength": EMAIL_MAX_LENGTH},
+            help_text="Any letter case; unique.",
+        )
+        password = DocumentedCharField(
+            trim_whitespace=False,
+            allow_blank=True,
+            schema={"minLength": _password_min_length()},
+            help_text="Also refused: common passwords, all-digit ones, and ones too like the "
+            "email or name (Django's password validators).",
+        )
+        full_name = DocumentedCharField(
+            allow_blank=True,
+            schema={"pattern": not_blank_pattern(max_length=FULL_NAME_MAX_LENGTH)},
+            help_text=f"1-{FULL_NAME_MAX_LENGTH} characters once surrounding spaces are trimmed.",
+        )
+        phone = DocumentedCharField(
             required=False,
             allow_blank=True,
             allow_null=True,
-            help_text="+91 and 10 digits starting with 6-9, or the 10 digits.",
+            schema={"pattern": stripped_pattern(f"(?:{PHONE_PATTERN.pattern})?")},
+            help_text="+91 and 10 digits starting with 6-9, or the 10 digits; blank or null "
+            "for none.",
         )
-        aadhaar = serializers.CharField(
+        aadhaar = DocumentedCharField(
             trim_whitespace=False,
             allow_blank=True,
-            help_text='12 digits; ASCII spaces are ignored: "2345 6789 0124".',
+            schema={"pattern": AADHAAR_SCHEMA_PATTERN},
+            help_text="12 digits, the first 2-9, the last a Verhoeff check digit; ASCII spaces "
+            'are ignored: "2345 6789 0124". Unique.',
         )
 
         class Meta:
             ref_name = "UserRegister"
 
     @extend_schema(
+        summary="Register a customer",
         request=InputSerializer,
-        responses={201: UserOutputSerializer, 400: INVALID_FIELDS, 429: THROTTLED},
+        responses={
+            201: UserOutputSerializer,
+            400: errors("validation_error", note="Taken emails and Aadhaar numbers included."),
+        },
         auth=[],
     )
     def post(self, request):
@@ -114,7 +145,7 @@ class UserLoginApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         # Any string: an unknown address is the same 401 as a wrong password.
-        email = serializers.CharField()
+        email = DocumentedCharField(schema={"pattern": not_blank_pattern()})
         password = serializers.CharField(trim_whitespace=False)
 
         class Meta:
@@ -129,20 +160,16 @@ class UserLoginApi(APIView):
             ref_name = "UserLoginResult"
 
     @extend_schema(
+        summary="Log in",
         request=InputSerializer,
         responses={
             200: OutputSerializer,
-            401: OpenApiResponse(
-                ErrorEnvelopeSerializer,
-                description="`invalid_credentials`, alike for a wrong email, a wrong password "
-                "and an inactive user.",
-            ),
-            429: OpenApiResponse(
-                ErrorEnvelopeSerializer,
-                description="`throttled`, with `Retry-After`: too many logins from this address "
-                "(THROTTLE_LOGIN), or too many failed logins for this email from anywhere "
-                "(THROTTLE_LOGIN_FAILURES; unknown emails alike), refused without looking at "
-                "the password.",
+            401: errors("invalid_credentials"),
+            429: errors(
+                "throttled",
+                note="Too many logins from this address (THROTTLE_LOGIN), or too many failed "
+                "logins for this email from anywhere (THROTTLE_LOGIN_FAILURES; unknown emails "
+                "alike), refused without looking at the password.",
             ),
         },
         auth=[],
@@ -177,14 +204,15 @@ class TokenRefreshApi(APIView):
     permission_classes = [AllowAny]
 
     class InputSerializer(serializers.Serializer):
-        refresh = serializers.CharField()
+        refresh = DocumentedCharField(schema={"pattern": not_blank_pattern()})
 
         class Meta:
             ref_name = "TokenRefresh"
 
     @extend_schema(
+        summary="Rotate a refresh token",
         request=InputSerializer,
-        responses={200: TokenPairOutputSerializer, 401: TOKEN_NOT_VALID},
+        responses={200: TokenPairOutputSerializer, 401: errors("token_not_valid")},
         auth=[],
         description="Rotates the refresh token: the one sent is dead afterwards. An inactive "
         "user's token is refused with the same 401.",
@@ -199,21 +227,18 @@ class TokenRefreshApi(APIView):
 
 class UserLogoutApi(APIView):
     class InputSerializer(serializers.Serializer):
-        refresh = serializers.CharField()
+        refresh = DocumentedCharField(schema={"pattern": not_blank_pattern()})
 
         class Meta:
             ref_name = "Logout"
 
     @extend_schema(
+        summary="Log out",
         request=InputSerializer,
         responses={
             205: OpenApiResponse(description="Logged out; empty body."),
-            401: TOKEN_NOT_VALID,
-            403: OpenApiResponse(
-                ErrorEnvelopeSerializer,
-                description="`token_not_owned`: the refresh token is another user's; it stays "
-                "valid.",
-            ),
+            401: errors("token_not_valid"),
+            403: errors("token_not_owned"),
         },
         description="Logs out: the refresh token sent is dead afterwards. Access tokens live "
         "out their 15 minutes.",
@@ -227,7 +252,7 @@ class UserLogoutApi(APIView):
 
 
 class UserProfileApi(APIView):
-    @extend_schema(responses={200: UserOutputSerializer, 401: NOT_AUTHENTICATED})
+    @extend_schema(summary="The caller's profile", responses={200: UserOutputSerializer})
     def get(self, request):
         return Response(UserOutputSerializer(request.user).data)
 
@@ -243,23 +268,19 @@ class UserAadhaarRevealApi(APIView):
             ref_name = "AadhaarReveal"
 
     class OutputSerializer(serializers.Serializer):
-        aadhaar = serializers.CharField(help_text='"2345 6789 0124"')
+        aadhaar = DocumentedCharField(schema={"pattern": "^[2-9][0-9]{3} [0-9]{4} [0-9]{4}$"})
 
         class Meta:
             ref_name = "AadhaarRevealResult"
 
     @extend_schema(
+        summary="Reveal the caller's Aadhaar number",
         request=InputSerializer,
         responses={
             200: OutputSerializer,
-            401: NOT_AUTHENTICATED,
-            403: OpenApiResponse(ErrorEnvelopeSerializer, description="`wrong_password`."),
-            409: OpenApiResponse(
-                ErrorEnvelopeSerializer,
-                description="`aadhaar_unreadable`: the stored ciphertext does not decrypt for "
-                "this user (altered or copied from another user's row); nothing is revealed.",
-            ),
-            429: THROTTLED,
+            403: errors("wrong_password"),
+            409: errors("aadhaar_unreadable"),
+            429: errors("throttled", note="THROTTLE_REVEAL per user; refused calls are audited."),
         },
         description="Every attempt is audited, throttled ones included.",
     )

@@ -1,13 +1,12 @@
 """REST interface of the payee lookup: who a payment to an email would reach."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.core.schema import NOT_AUTHENTICATED, ErrorEnvelopeSerializer
+from api.core.schema import errors
 from api.core.throttling import ScopedCounterThrottle
-from api.users.apis import THROTTLED
 from api.users.models import User
 from api.users.selectors import user_payee_get
 
@@ -34,28 +33,20 @@ class UserLookupApi(APIView):
             ref_name = "Payee"
 
     @extend_schema(
+        summary="Confirm a payee before paying",
         parameters=[InputSerializer],
         responses={
             200: OutputSerializer,
-            400: OpenApiResponse(
-                ErrorEnvelopeSerializer,
-                description="`validation_error` naming `email` (missing or malformed), or "
-                "`self_transfer` for the caller's own email.",
-            ),
-            401: NOT_AUTHENTICATED,
-            404: OpenApiResponse(
-                ErrorEnvelopeSerializer,
-                description="`receiver_not_found`: no active user has this email (unknown "
-                "and deactivated users alike).",
-            ),
-            429: THROTTLED,
+            400: errors("validation_error", "self_transfer"),
+            404: errors("receiver_not_found", note="Unknown and deactivated users alike."),
+            429: errors("throttled", note="THROTTLE_LOOKUP per user."),
         },
         description="Confirms a payee before paying, as UPI apps show the registered name: "
         "the active user a payment to this email would reach. Throttled per user "
         "(`THROTTLE_LOOKUP`).",
     )
     def get(self, request):
-        serializer = self.InputSerializer(data=request.query_params)
+        serializer = self.InputSerializer(data=request.query_params.dict())
         serializer.is_valid(raise_exception=True)
         payee = user_payee_get(payer=request.user, email=serializer.validated_data["email"])
         return Response(self.OutputSerializer(payee).data)

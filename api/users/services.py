@@ -28,7 +28,7 @@ from api.transfers.services import transfers_settle_pending_of_user, welcome_cre
 from api.users import aadhaar as aadhaar_numbers
 from api.users.models import AadhaarRevealAudit, User, email_normalize
 from api.users.selectors import users_aadhaar_stale
-from realtime.send import user_sockets_close
+from api.users.signals import users_deactivated
 
 logger = logging.getLogger(__name__)
 
@@ -370,8 +370,9 @@ def user_deactivate(*, user: User) -> Deactivation:
     on, every outstanding refresh token is blacklisted, and their PENDING transfers end FAILED.
 
     Runs in the caller's transaction, so the user turns inactive in the same commit that fails
-    their transfers. After that commit, the events of those transfers are pushed, then the
-    user's open sockets are closed with 4401. Deactivating an inactive user again is harmless.
+    their transfers. After that commit, the events of those transfers are announced, then the
+    deactivation (`users_deactivated`, on which realtime closes the user's open sockets with
+    4401). Deactivating an inactive user again is harmless.
     """
     user.is_active = False
     user.save(update_fields=["is_active"])
@@ -382,6 +383,6 @@ def user_deactivate(*, user: User) -> Deactivation:
         [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
     )
     failed = transfers_settle_pending_of_user(user=user)
-    # Registered after settlement's own on_commit, so the FAILED events go out first.
-    on_commit_robust(partial(user_sockets_close, user_ids=[user.pk]))
+    # Registered after settlement's own on_commit, so the FAILED events are announced first.
+    on_commit_robust(partial(users_deactivated.send, sender=User, user_ids=[user.pk]))
     return Deactivation(tokens_revoked=len(revoked), transfers_failed=failed)

@@ -24,7 +24,7 @@ REDIS_DOWN = frozenset({TICKET})  # the rest answers from PostgreSQL
 
 
 def _cpu_ticks(pids: list[int]) -> dict[int, int]:
-    return {pid: ticks for pid, _, _, ticks in processes() if pid in pids}
+    return {p.pid: p.ticks for p in processes() if p.pid in pids}
 
 
 def busiest(pids: list[int], sample: float = 0.3) -> int:
@@ -123,4 +123,4 @@ class Faults:
         pid = self.rng.choice(workers)
         start = time.time()
         os.kill(pid, signal.SIGKILL)
-        return self._window("web-worker-kill", start), f"gunicorn worker {pid}"
+        return self._window("web-worker-kill", start), f"web worker {pid}"

@@ -18,7 +18,7 @@ FAULTS = {
     "postgres-crash": "PostgreSQL stopped in immediate mode (a crash), then started",
     "postgres-stop": "PostgreSQL stopped in fast mode for 10 s, then started",
     "ws-kill": "SIGKILL of the socket server, then a restart",
-    "web-worker-kill": "SIGKILL of a web (gunicorn) worker",
+    "web-worker-kill": "SIGKILL of a web (granian) worker process",
 }
 SHORT_FAULTS = ("worker-kill", "redis-stop", "ws-kill")
 # Seconds from a fault's start to its end (the server or process serving again), as measured.

@@ -10,6 +10,9 @@ import asyncio
 import json
 import os
 import signal
+import socket
+import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -124,3 +127,41 @@ def test_tokens_are_refreshed_and_every_attempt_is_recorded(stack, tmp_path):
     text = history_path.read_text()
     assert first_refresh not in text and sender.refresh not in text
     assert sender.access not in text and json.dumps(first_access) not in text
+
+
+def test_a_killed_web_worker_is_replaced_and_sigterm_stops_web_within_10s(stack):
+    """The web server (the Procfile's `web`, granian) replaces a worker killed by SIGKILL, as
+    a fault run's web-worker-kill expects, and stops within 10 s of a SIGTERM while a client
+    keeps an idle keep-alive connection open."""
+    web = stack.component("web")
+    before = web.children()
+    killed = before[0]
+    os.kill(killed, signal.SIGKILL)
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        workers = [pid for pid in web.children() if alive(pid)]
+        if len(workers) == len(before) and killed not in workers and _healthy(stack):
+            break
+        time.sleep(0.1)
+    assert killed not in workers and len(workers) == len(before), workers
+    assert all(_healthy(stack) for _ in range(10))  # every worker serves
+
+    with socket.create_connection(("127.0.0.1", stack.port), timeout=5) as idle:
+        idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert idle.recv(12).endswith(b"200")  # the connection is kept open
+        started = time.monotonic()
+        web.popen.send_signal(signal.SIGTERM)
+        web.popen.wait(timeout=15)
+        stopped = time.monotonic() - started
+    assert stopped < 10, stopped
+    assert not any(alive(pid) for pid in workers)
+    web.start()  # the module's stack serves the next tests
+
+
+def _healthy(stack) -> bool:
+    try:
+        with urllib.request.urlopen(f"{stack.base_url}/healthz", timeout=5) as answer:  # noqa: S310
+            return answer.status == 200
+    except OSError:
+        return False

@@ -56,12 +56,14 @@ def group_gone(pgid: int) -> bool:
 
 
 class AsgiServer:
-    """The Procfile's `ws` process: the ASGI application under `python -m realtime.serve`."""
+    """The Procfile's `ws` process: the ASGI application under `python -m realtime.serve`,
+    with `processes` server processes."""
 
-    def __init__(self, *, log: Path, redis_url: str | None = None) -> None:
+    def __init__(self, *, log: Path, redis_url: str | None = None, processes: int = 1) -> None:
         self.port = port_free_in(8100, 8199)
         self.log = log
         self.redis_url = redis_url or settings.REDIS_URL
+        self.processes = processes
         self.process: subprocess.Popen | None = None
 
     @property
@@ -77,7 +79,7 @@ class AsgiServer:
 
     def _env(self) -> dict[str, str]:
         # Django runs each HTTP request's sync code on a thread of its own under ASGI.
-        return {"CONN_MAX_AGE": "0"}
+        return {"CONN_MAX_AGE": "0", "WS_CONCURRENCY": str(self.processes)}
 
     def start(self) -> "AsgiServer":
         env = {

@@ -1,5 +1,5 @@
 """A WebSocket client over `WebsocketCommunicator` against the real ASGI application (origin
-check, ticket middleware, routing, consumer) and the real Redis channel layer."""
+check, ticket middleware, routing, consumer) and real Redis pub/sub."""
 
 import json
 from typing import Any

@@ -1,5 +1,5 @@
 """The notifications socket against the real ASGI application (origin check, ticket
-middleware, routing, consumer), the real Redis channel layer and PostgreSQL; events come from
+middleware, routing, consumer), real Redis pub/sub and PostgreSQL; events come from
 the real settlement services, published after their commit."""
 
 from datetime import timedelta
@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,8 +16,10 @@ from api.transfers.models import Event
 from api.transfers.payloads import event_message
 from api.transfers.tests.helpers import pending_create, settle
 from api.users.services import user_deactivate
+from realtime import live
 from realtime.auth import _key, ticket_issue
-from realtime.send import messages_send, user_group
+from realtime.live import user_channel
+from realtime.send import messages_send
 from realtime.tests.sockets import Socket, kinds, seqs
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -302,7 +303,7 @@ def test_live_gaps_are_filled_from_the_database_and_duplicates_dropped(make_wall
     async def scenario():
         socket, _, _ = await Socket.open(wallet=sender)
         assert await socket.receive() == {"type": "hello", "seq": 2}
-        # Three payments are stored without being published, as if the channel layer had
+        # Three payments are stored without being published, as if pub/sub had
         # dropped their messages; then only the last message arrives, then it and an older
         # one again.
         for amount in (100, 200, 300):
@@ -325,15 +326,15 @@ def test_live_gaps_are_filled_from_the_database_and_duplicates_dropped(make_wall
 
 
 def _settle_unpublished(*, sender, receiver, amount):
-    from api.transfers.receivers import events_push
     from api.transfers.signals import events_committed
+    from realtime.receivers import EVENTS_PUSH, events_push
 
     transfer = pending_create(sender=sender, receiver=receiver, amount=amount)
-    events_committed.disconnect(events_push, dispatch_uid="realtime-events-push")
+    events_committed.disconnect(events_push, dispatch_uid=EVENTS_PUSH)
     try:
         settle(transfer.pk)
     finally:
-        events_committed.connect(events_push, dispatch_uid="realtime-events-push")
+        events_committed.connect(events_push, dispatch_uid=EVENTS_PUSH)
 
 
 def test_a_socket_more_than_1000_events_behind_is_closed_4429(make_wallet):
@@ -362,8 +363,8 @@ def test_a_user_never_receives_another_users_events(make_wallet):
         assert await socket.receive() == {"type": "hello", "seq": 2}
         # Guesses: group names, message types, seqs of Bob's stream.
         for content in [
-            {"type": "subscribe", "group": user_group(bob.user_id)},
-            {"type": "group_add", "group": user_group(bob.user_id)},
+            {"type": "subscribe", "channel": user_channel(bob.user_id)},
+            {"type": "group_add", "group": f"user.{bob.user_id}"},
             {"type": "ping", "user": str(bob.user_id), "after_seq": 0},
         ]:
             await socket.send(content)
@@ -385,17 +386,20 @@ def test_a_user_never_receives_another_users_events(make_wallet):
     run(scenario)
 
 
-def test_only_users_with_a_socket_are_published_to(make_wallet, monkeypatch):
+def test_a_settled_payment_is_one_publication_one_message_per_user(make_wallet, monkeypatch):
+    """Each user's events of a settlement travel as one message (`messages.batch`), and all
+    the users' messages as one publication (one round trip to Redis), whether or not a
+    socket listens: a PUBLISH nobody is subscribed to costs Redis next to nothing."""
     alice, bob = make_wallet(balance=10_000), make_wallet()
-    layer = get_channel_layer()
-    sent_to = []
-    group_send = layer.group_send
+    publications = []
+    publish = live.publish
 
-    async def counted(group, message):
-        sent_to.append(group)
-        await group_send(group, message)
+    def recorded(pairs):
+        pairs = list(pairs)
+        publications.append([(str(user_id), message["type"]) for user_id, message in pairs])
+        publish(pairs)
 
-    monkeypatch.setattr(layer, "group_send", counted)
+    monkeypatch.setattr(live, "publish", recorded)
 
     async def scenario():
         socket, _, _ = await Socket.open(wallet=alice)
@@ -405,7 +409,9 @@ def test_only_users_with_a_socket_are_published_to(make_wallet, monkeypatch):
         await socket.close()
 
     run(scenario)
-    assert sent_to == [user_group(alice.user_id)]
+    assert publications == [
+        [(str(alice.user_id), "messages.batch"), (str(bob.user_id), "messages.batch")]
+    ]
 
 
 # ---- after commit only, failures, deactivation ---------------------------------------------

@@ -1,4 +1,4 @@
-"""Socket limits and faults on the real ASGI application, Redis channel layer and PostgreSQL
+"""Socket limits and faults on the real ASGI application, Redis pub/sub and PostgreSQL
 (in process): sockets per user, client messages per socket, pings answered from the
 process's seq cache, a dropped last event, Redis and PostgreSQL failing a handshake or read."""
 

@@ -2,21 +2,21 @@
 limit across two servers and a server killed with SIGKILL; Redis stopped and started under
 open sockets; a shutdown that ends within 10 s and leaves no process behind."""
 
-import asyncio
 import contextlib
 import os
 import signal
 import threading
 import time
+from pathlib import Path
 
+import orjson
 import pytest
 import redis
-from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 
 from api.core.tests.servers import RedisServer
 from realtime.auth import _key
-from realtime.send import user_group
+from realtime.live import user_channel
 from realtime.tests.processes import AsgiServer, Watcher, group_gone
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,12 +24,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def servers(tmp_path):
-    """start(redis_url=None) -> a running socket server; all are stopped at the end."""
+    """start(redis_url=None, processes=1) -> a running socket server; all are stopped at the
+    end."""
     started: list[AsgiServer] = []
 
-    def start(redis_url: str | None = None) -> AsgiServer:
+    def start(redis_url: str | None = None, processes: int = 1) -> AsgiServer:
         log = tmp_path / f"ws-{len(started)}.log"
-        server = AsgiServer(log=log, redis_url=redis_url).start()
+        server = AsgiServer(log=log, redis_url=redis_url, processes=processes).start()
         started.append(server)
         return server
 
@@ -90,37 +91,63 @@ def test_the_socket_limit_counts_across_servers_and_a_killed_servers_sockets_are
 
 
 class Publisher:
-    """Publishes a message to some users' groups every few milliseconds through a channel
-    layer on the private Redis, on a thread of its own, ignoring failures (Redis is down
-    part of the time). The message repeats seq 1, which every socket has: it is dropped."""
+    """Publishes a message to some users' channels every few milliseconds on the private
+    Redis, on a thread of its own, ignoring failures (Redis is down part of the time). The
+    message repeats seq 1, which every socket has: it is dropped."""
 
     def __init__(self, redis_url: str, user_ids: list) -> None:
-        self.layer = RedisChannelLayer(hosts=[redis_url], prefix="vaultpay:ws:", expiry=10)
-        self.groups = [user_group(user_id) for user_id in user_ids]
+        self.client = redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+        self.channels = [user_channel(user_id) for user_id in user_ids]
         self.stopping = threading.Event()
-        self.thread = threading.Thread(target=asyncio.run, args=(self._publish(),), daemon=True)
+        self.thread = threading.Thread(target=self._publish, daemon=True)
         self.thread.start()
 
-    async def _publish(self) -> None:
+    def _publish(self) -> None:
+        message = orjson.dumps({"type": "balance.updated", "seq": 1})
         while not self.stopping.is_set():
-            for group in self.groups:
-                with contextlib.suppress(Exception):  # Redis is stopped on purpose
-                    await asyncio.wait_for(
-                        self.layer.group_send(group, {"type": "balance.updated", "seq": 1}),
-                        timeout=1,
-                    )
-            await asyncio.sleep(0.005)
+            for channel in self.channels:
+                with contextlib.suppress(redis.RedisError):  # Redis is stopped on purpose
+                    self.client.publish(channel, message)
+            time.sleep(0.005)
 
     def stop(self) -> None:
         self.stopping.set()
         self.thread.join(timeout=10)
 
 
+def test_a_short_redis_restart_keeps_sockets_open_and_live_messages_resume(
+    servers, private_redis, make_wallet
+):
+    """A restart shorter than the heartbeat's grace (realtime.process) closes nothing: the
+    server's subscriber subscribes again by itself, and the next live message arrives live
+    (seq 3 is not stored: only a live message can bring it)."""
+    wallets = [make_wallet(balance=100) for _ in range(3)]
+    server = servers(redis_url=private_redis.url)
+    sockets = [watch(server, wallet, private_redis.url) for wallet in wallets]
+    for socket in sockets:
+        assert socket.wait_for(1) == [{"type": "hello", "seq": 2}]
+    private_redis.stop()
+    time.sleep(1)
+    private_redis.start()
+    client = redis.Redis.from_url(private_redis.url)
+    message = orjson.dumps({"type": "balance.updated", "seq": 3, "balance": {}})
+    deadline = time.monotonic() + 4
+    while any(len(socket.messages) < 2 for socket in sockets):
+        assert time.monotonic() < deadline, [socket.messages for socket in sockets]
+        for wallet in wallets:
+            client.publish(user_channel(wallet.user_id), message)
+        time.sleep(0.2)
+    for socket in sockets:
+        assert socket.messages[1] == {"type": "balance.updated", "seq": 3, "balance": {}}
+        assert not socket.closed
+        socket.close()
+
+
 def test_redis_lost_under_open_sockets_closes_them_1012_and_sigterm_still_stops_within_10_s(
     servers, private_redis, make_wallet
 ):
     wallets = [make_wallet(balance=100) for _ in range(8)]
-    server = servers(redis_url=private_redis.url)
+    server = servers(redis_url=private_redis.url, processes=2)
     before = [watch(server, wallet, private_redis.url) for wallet in wallets for _ in range(5)]
     for socket in before:
         assert socket.wait_for(1)[0]["type"] == "hello"
@@ -186,3 +213,24 @@ def test_a_handshake_while_redis_is_down_closes_1013_and_the_server_lives_on(
     socket = watch(server, wallet, private_redis.url)
     assert socket.wait_for(1) == [{"type": "hello", "seq": 2}]
     socket.close()
+
+
+def test_several_processes_share_the_port_and_one_ending_stops_the_server(servers, make_wallet):
+    """`--processes 2`: both serve on the one port; when one ends by itself the supervisor
+    stops the other and exits non-zero, so that the process manager restarts the whole
+    server."""
+    wallet = make_wallet(balance=100)
+    server = servers(processes=2)
+    children = [int(pid) for pid in Path(f"/proc/{server.process.pid}/task").glob("*/children")
+                for pid in pid.read_text().split()]  # fmt: skip
+    assert len(children) == 2
+    sockets = [watch(server, wallet) for _ in range(8)]
+    for socket in sockets:
+        assert socket.wait_for(1) == [{"type": "hello", "seq": 2}]
+    log = server.log.read_text()
+    assert all(f"Started server process [{pid}]" in log for pid in children)
+    os.kill(children[0], signal.SIGKILL)
+    assert server.process.wait(timeout=15) == 1
+    assert group_gone(server.process.pid)
+    # Sockets of the killed process drop (1006); the other's are closed 1012.
+    assert {socket.wait_closed() for socket in sockets} <= {1012, 1006}

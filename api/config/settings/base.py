@@ -11,7 +11,6 @@ from api.config import env
 from api.core.logs import logging_config
 from api.core.money import setting_paise
 from api.core.redis import REQUEST_TIMEOUT_SECONDS
-from realtime.redis import connection_class
 
 BASE_DIR = env.BASE_DIR
 RUN_DIR = env.RUN_DIR
@@ -37,6 +36,8 @@ INSTALLED_APPS = [
     "api.users",
     "api.accounts",
     "api.transfers",
+    # Sockets: subscribes to the domain's signals (realtime/apps.py).
+    "realtime",
 ]
 
 MIDDLEWARE = [
@@ -50,11 +51,13 @@ MIDDLEWARE = [
     "api.core.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, CSRF, Django's authentication and messages serve the admin's pages only: the
+    # API (bearer tokens, no cookies) skips them (api/core/page_middleware.py).
+    "api.core.page_middleware.PagesSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "api.core.page_middleware.PagesCsrfViewMiddleware",
+    "api.core.page_middleware.PagesAuthenticationMiddleware",
+    "api.core.page_middleware.PagesMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -204,7 +207,7 @@ REST_FRAMEWORK = {
     # trusting X-Forwarded-For blindly would let any client pick its own throttle bucket.
     "NUM_PROXIES": env.integer("NUM_PROXIES", 0),
     "EXCEPTION_HANDLER": "api.core.exception_handlers.drf_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.core.schema.AutoSchema",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
     "UNAUTHENTICATED_USER": None,
 }
@@ -220,7 +223,8 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "VaultPay API",
-    "DESCRIPTION": "Peer-to-peer INR wallet. Errors use one envelope; money is a decimal string.",
+    "DESCRIPTION": "Peer-to-peer INR wallet. Errors use one envelope (each error response "
+    "lists its `error.code` values); money is a decimal string. Conventions: docs/api.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -230,7 +234,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "api.core.schema.service_unavailable_responses",
+        "api.core.schema.response_headers",
+        "api.core.schema.response_links",
     ],
 }
 
@@ -252,49 +257,14 @@ TRANSFER_TTL_SECONDS = env.integer("TRANSFER_TTL", 86400)
 # transfers are PENDING or the oldest has waited more than MAX_PENDING_AGE seconds.
 MAX_PENDING = env.integer("MAX_PENDING", 100_000)
 MAX_PENDING_AGE = env.integer("MAX_PENDING_AGE", 30)
+# The transfer hot path (README, "How it works", Accept). Not an environment variable: tests
+# turn it off to check that the full path gives every request the same answer.
+TRANSFER_ACCEPT_FAST_PATH = True
 
 CELERY_BROKER_URL = REDIS_URL
 # kombu's Redis transport with one fix: a worker that loses Redis while it holds an
 # unacknowledged task reconnects instead of exiting (api/config/broker.py).
 CELERY_BROKER_TRANSPORT = "api.config.broker:Transport"
-
-
-def channel_layers(redis_url: str) -> dict:
-    """The Redis channel layer that carries realtime events to the WebSocket server.
-
-    channels-redis keeps one inbox per server process, shared by all its sockets, and a local
-    buffer per socket; both hold at most `capacity` messages and drop the rest (group sends
-    past capacity are dropped silently). Dropping is safe here: every event is a stored row
-    and a socket that sees a gap in `seq` reads the missing events from the database. So the
-    capacity is sized for a burst (about a second of the fan-out target into one process),
-    not for safety, and `expiry` drops what no consumer read within 10 s (a stuck socket
-    refills from the database, or is closed 4429 when too far behind).
-    """
-    return {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # Receiving blocks in BZPOPMIN for up to 5 s (channels-redis' brpop_timeout);
-                # redis-py's default read timeout is also 5 s, so under load the read timed
-                # out first and the socket's consumer died. Reads get 30 s. The connection
-                # class keeps a cancelled receive from polling on (realtime/redis.py).
-                "hosts": [
-                    {
-                        "address": redis_url,
-                        "socket_timeout": 30,
-                        "socket_connect_timeout": 5,
-                        "connection_class": connection_class(redis_url),
-                    }
-                ],
-                "prefix": "vaultpay:ws:",
-                "capacity": 2000,
-                "expiry": 10,
-            },
-        }
-    }
-
-
-CHANNEL_LAYERS = channel_layers(REDIS_URL)
 
 # Realtime (README, "Realtime"). REST stays on the WSGI server on PORT; WebSockets are served
 # by the ASGI server on WS_PORT (Procfile `ws`). The ticket endpoint answers the absolute URL

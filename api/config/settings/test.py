@@ -4,7 +4,7 @@ throttles and backlog limits (tests that check them set their own)."""
 from api.config import env
 
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK, cache, channel_layers, database, log_settings
+from .base import REST_FRAMEWORK, cache, database, log_settings
 
 SECRET_KEY = env.local_secret("SECRET_KEY")
 AADHAAR_KEYS = env.local_secret("AADHAAR_KEYS")
@@ -16,7 +16,6 @@ DATABASES = {"default": database("postgres://postgres@127.0.0.1:5432/vaultpay")}
 REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 CACHES = {"default": cache(REDIS_URL, "vaultpay-test")}
 CELERY_BROKER_URL = REDIS_URL
-CHANNEL_LAYERS = channel_layers(REDIS_URL)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests capture the log lines they check (conftest `log_lines`).

@@ -1,6 +1,8 @@
 """Smoke run of `make run`'s stack in its embedded default: SQLite in WAL mode, a private
 redis-server, the web server, the WebSocket server, a Celery worker and beat, all started by
-scripts/run.sh.
+scripts/run.sh. Then Redis is restarted under it, sockets are opened again and payments keep
+arriving, and Ctrl-C (or a SIGTERM to run.sh) must stop everything within 10 s, the worker
+mid-drain, leaving no process behind.
 
 This is the one test that runs the money path on SQLite, because that mode is what a new
 user meets first."""
@@ -10,8 +12,10 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -19,11 +23,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from api.config.env import BASE_DIR
 
 DEMO_PASSWORD = "rupee-tiger-2026"
+STOP_BOUND_SECONDS = 10
 
 
 def free_port() -> int:
@@ -110,6 +116,60 @@ def processes_of_run(run_dir) -> list[str]:
     return found
 
 
+def redis_restart(run_dir: Path, env: dict[str, str]) -> None:
+    """Kills the run's private Redis (nothing saved) and starts an empty one on its port, as
+    run.sh does (so run.sh's exit stops it too)."""
+    folder = run_dir / "redis"
+    port = (folder / "port").read_text().strip()
+    pid = int((folder / "redis.pid").read_text())
+    os.kill(pid, signal.SIGKILL)
+    while Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text():
+        time.sleep(0.05)
+    command = [
+        "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", port,
+        "--save", "", "--appendonly", "no", "--dir", str(folder),
+        "--pidfile", str(folder / "redis.pid"), "--logfile", str(folder / "redis.log"),
+    ]  # fmt: skip
+    subprocess.run(command, env=env, check=True, timeout=30)  # noqa: S603 - as run.sh does
+
+
+def pending_count(run_dir: Path) -> int:
+    with contextlib.closing(sqlite3.connect(run_dir / "vaultpay.sqlite3", timeout=10)) as db:
+        return db.execute(
+            "SELECT count(*) FROM transfers_transfer WHERE status = 'PENDING'"
+        ).fetchone()[0]
+
+
+class Payments:
+    """demo03 ... demo06 pay demo07 1.00 at a time, on threads, until stopped; the stack may
+    stop answering meanwhile (that is the point)."""
+
+    def __init__(self, http: Http) -> None:
+        self.stopping = threading.Event()
+        self.accepted = 0
+        senders = [f"demo{n:02d}@vaultpay.test" for n in range(3, 7)]
+        self.threads = [threading.Thread(target=self._pay, args=(http, s)) for s in senders]
+        for thread in self.threads:
+            thread.start()
+
+    def _pay(self, http: Http, email: str) -> None:
+        login = http.call("POST", "/api/users/login/", {"email": email, "password": DEMO_PASSWORD})
+        auth = {"Authorization": f"Bearer {login[1]['access']}"}
+        while not self.stopping.is_set():
+            with contextlib.suppress(OSError):
+                status, _ = http.call(
+                    "POST", "/api/wallet/transfer/",
+                    {"receiver_email": "demo07@vaultpay.test", "amount": "1.00"},
+                    {**auth, "Idempotency-Key": uuid.uuid4().hex},
+                )  # fmt: skip
+                self.accepted += status == 202
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+
 def stop(process: subprocess.Popen, how: str) -> None:
     if how == "ctrl-c":
         os.killpg(process.pid, signal.SIGINT)  # the terminal signals its whole group
@@ -175,8 +235,36 @@ def test_make_run_on_sqlite_settles_payments_and_stops_cleanly(embedded_stack, t
     updates = ours(told)
     assert [(t["id"], t["status"]) for t in updates] == [(id_, "SUCCESS") for id_ in accepted]
 
-    stop(process, how)
-    process.wait(timeout=60)
+    # Redis restarted under the running stack; sockets open again once it is back.
+    redis_restart(tmp_path, env)
+    sockets = []
+    deadline = time.monotonic() + 60
+    while len(sockets) < 3:
+        status, ticket = http.call("POST", "/api/realtime/ticket/", headers=auth)
+        if status == 200:
+            sockets.append(connect(f"{ticket['url']}?ticket={ticket['ticket']}", open_timeout=30))
+            assert json.loads(sockets[-1].recv(timeout=30))["type"] == "hello"
+        else:
+            assert (status, time.monotonic() < deadline) == (503, True), ticket
+            time.sleep(0.5)
+
+    # Payments keep arriving, so the worker is draining when the stop comes.
+    payments = Payments(http)
+    try:
+        while payments.accepted < 20 or pending_count(tmp_path) == 0:
+            assert time.monotonic() < deadline + 60, "no backlog built up"
+            time.sleep(0.1)
+        stop(process, how)
+        asked = time.monotonic()
+        process.wait(timeout=60)
+        took = time.monotonic() - asked
+    finally:
+        payments.stop()
+    assert took < STOP_BOUND_SECONDS, (tmp_path / "run.log").read_text()[-3000:]
+    for open_socket in sockets:  # closed by the server as it stopped ("restart")
+        with pytest.raises(ConnectionClosed):
+            open_socket.recv(timeout=10)
+        assert open_socket.close_code == 1012
     assert not (tmp_path / "redis" / "port").exists()  # the private Redis was shut down
     assert processes_of_run(tmp_path) == []  # web, ws, worker, beat and Redis all stopped
 

@@ -5,7 +5,6 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.core.schema import NOT_AUTHENTICATED
 from api.transfers.selectors import user_contacts_list
 
 
@@ -31,7 +30,8 @@ class ContactsListApi(APIView):
             ref_name = "Contacts"
 
     @extend_schema(
-        responses={200: OutputSerializer, 401: NOT_AUTHENTICATED},
+        summary="The people the caller paid",
+        responses={200: OutputSerializer},
         description="Up to 20 active users the caller paid successfully, most recently paid "
         "first (deposits and the welcome credit come from the treasury, which is never a "
         "contact; deactivated users are left out).",

@@ -7,16 +7,16 @@ import re
 from datetime import date
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.accounts.models import Account
 from api.core.fields import MoneyField
 from api.core.pagination import CursorPagination
-from api.core.schema import NOT_AUTHENTICATED, ErrorEnvelopeSerializer
+from api.core.schema import errors
 from api.transfers.models import Transfer
 from api.transfers.payloads import transfer_payload
 from api.transfers.selectors import transfer_history_list, transfer_visible_get
@@ -25,14 +25,13 @@ DIRECTIONS = ["in", "out"]
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-class BlankIsAValueCharField(serializers.CharField):
-    """A query parameter for which a blank value is an answer to check, not an absent one
-    (DRF skips blank optional parameters of a query string, as HTML forms expect)."""
-
-    def get_value(self, dictionary):
-        return dictionary.get(self.field_name, empty)
+# Years 0001-9999, as Python's dates (the `date` format of RFC 3339 also allows 0000).
+ISO_DATE_SCHEMA_PATTERN = (
+    "^(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-[0-9]{2}-[0-9]{2}$"
+)
 
 
+@extend_schema_field({"type": "string", "format": "date", "pattern": ISO_DATE_SCHEMA_PATTERN})
 class IsoDateField(serializers.DateField):
     """A calendar date written exactly `YYYY-MM-DD` (Python would also take `2026-3-5`,
     `20260305` or week dates)."""
@@ -77,13 +76,14 @@ class TransferOutputSerializer(serializers.Serializer):
 
 class TransferGetApi(APIView):
     @extend_schema(
+        summary="One transfer",
+        parameters=[
+            OpenApiParameter("transfer_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
+        ],
         responses={
             200: TransferOutputSerializer,
-            401: NOT_AUTHENTICATED,
-            404: OpenApiResponse(
-                ErrorEnvelopeSerializer,
-                description="`not_found`: a malformed or unknown id, or a transfer the caller "
-                "may not see.",
+            404: errors(
+                "not_found", note="A malformed or unknown id, or a transfer the caller may not see."
             ),
         },
         description="Visible to its sender, to its receiver once SUCCESS, and to staff when "
@@ -117,7 +117,7 @@ class HistoryListApi(APIView):
     class InputSerializer(serializers.Serializer):
         direction = serializers.ChoiceField(choices=DIRECTIONS, required=False)
         status = serializers.ChoiceField(choices=Transfer.Status.choices, required=False)
-        q = BlankIsAValueCharField(
+        q = serializers.CharField(
             required=False,
             min_length=1,
             max_length=64,
@@ -166,16 +166,16 @@ class HistoryListApi(APIView):
             ref_name = "HistoryRow"
 
     @extend_schema(
+        summary="The caller's transfers",
         parameters=[InputSerializer],
         responses={
             200: OutputSerializer(many=True),
-            400: OpenApiResponse(
-                ErrorEnvelopeSerializer,
-                description="`validation_error` naming `direction`, `status`, `q` (blank or "
-                "over 64 characters), `from` or `to` (not YYYY-MM-DD, or `to` before `from`), "
-                "`page_size` (1 to 100) or `cursor`.",
+            400: errors(
+                "validation_error",
+                note="Naming `direction`, `status`, `q`, `from` or `to` (`to` before `from` "
+                "included), `page_size` or `cursor`. A parameter given blank is checked, not "
+                "ignored.",
             ),
-            401: NOT_AUTHENTICATED,
         },
         description="The caller's transfers, newest first: all outgoing ones, incoming ones "
         "once SUCCESS. Every filter given applies (`direction`, `status`, `q`, `from`, `to`); "
@@ -184,7 +184,7 @@ class HistoryListApi(APIView):
         "`previous` as given: they keep the filters.",
     )
     def get(self, request):
-        filters = self.InputSerializer(data=request.query_params)
+        filters = self.InputSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         account = request.user.account
         paginator = self.pagination_class()

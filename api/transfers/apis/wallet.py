@@ -4,13 +4,13 @@ Responses are the selectors' payloads as built; each OutputSerializer documents 
 """
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.core.fields import DigitsIntegerField, MoneyField
-from api.core.schema import NOT_AUTHENTICATED, ErrorEnvelopeSerializer
+from api.core.schema import errors
 from api.transfers.selectors import account_balance_get, account_cashflow_get
 
 
@@ -25,7 +25,7 @@ class BalanceGetApi(APIView):
         class Meta:
             ref_name = "Balance"
 
-    @extend_schema(responses={200: OutputSerializer, 401: NOT_AUTHENTICATED})
+    @extend_schema(summary="The caller's balance", responses={200: OutputSerializer})
     def get(self, request):
         return Response(account_balance_get(account=request.user.account))
 
@@ -53,21 +53,18 @@ class CashflowGetApi(APIView):
             ref_name = "Cashflow"
 
     @extend_schema(
+        summary="Money in and out per day",
         parameters=[InputSerializer],
         responses={
             200: OutputSerializer,
-            400: OpenApiResponse(
-                ErrorEnvelopeSerializer,
-                description="`validation_error` naming `days`: not a whole number from 1 to 365.",
-            ),
-            401: NOT_AUTHENTICATED,
+            400: errors("validation_error", note="Naming `days`: not a whole number 1-365."),
         },
         description="Money in and out of the caller's wallet per calendar day in "
         f"{settings.DISPLAY_TIME_ZONE}, oldest first, ending today: exactly `days` rows, days "
         "without transfers as zeros. SUCCESS transfers only.",
     )
     def get(self, request):
-        serializer = self.InputSerializer(data=request.query_params)
+        serializer = self.InputSerializer(data=request.query_params.dict())
         serializer.is_valid(raise_exception=True)
         return Response(
             account_cashflow_get(

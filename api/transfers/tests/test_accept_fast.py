@@ -163,3 +163,43 @@ def test_an_unauthenticated_payment_is_401_before_its_body_is_read(bob, token):
     code = "not_authenticated" if token is None else "token_not_valid"
     assert (response.status_code, json.loads(response.content)["error"]["code"]) == (401, code)
     assert not recorder.was_read
+
+
+@pytest.mark.parametrize(
+    ("headers", "query", "status", "code"),
+    [
+        ({"Accept": "text/html"}, "", 406, "not_acceptable"),
+        ({"Accept": "application/xml, text/html;q=0.9"}, "", 406, "not_acceptable"),
+        ({}, "?format=xml", 404, "not_found"),
+        ({"Content-Type": f"application/json; x={'x' * 300}"}, "", 415, "unsupported_media_type"),
+    ],
+    ids=["accept-html", "accept-xml", "format-xml", "content-type-too-long"],
+)
+def test_what_content_negotiation_refuses_is_refused_on_the_hot_path_too(
+    alice, bob, headers, query, status, code
+):
+    """The full path's content negotiation decides these before any field is read."""
+    headers = {"Idempotency-Key": "negotiated-0001", **headers}
+    response = client_of(alice).generic(
+        "POST",
+        f"/api/wallet/transfer/{query}",
+        json.dumps({"receiver_email": bob.user.email, "amount": "1.00"}),
+        content_type=headers.pop("Content-Type", "application/json"),
+        headers=headers,
+    )
+
+    assert_error(response, status, code)
+    assert not Transfer.objects.filter(sender=alice).exists()
+
+
+def test_an_indented_answer_asked_for_comes_from_the_full_path(alice, bob):
+    response = client_of(alice).post(
+        "/api/wallet/transfer/",
+        {"receiver_email": bob.user.email, "amount": "1.00"},
+        format="json",
+        headers={"Idempotency-Key": "indented-0001", "Accept": "application/json; indent=2"},
+    )
+
+    assert response.status_code == 202, response.content
+    assert response.content.startswith(b'{\n  "id": ')
+    assert Transfer.objects.get(uuid=response.json()["id"]).amount == 100

@@ -112,7 +112,7 @@ def test_contacts_need_an_access_token():
 def test_the_schema_documents_contacts(client):
     schema = client.get("/api/schema/", {"format": "json"}).json()
 
-    assert schema["paths"][URL]["get"]["responses"].keys() == {"200", "401", "503"}
+    assert schema["paths"][URL]["get"]["responses"].keys() == {"200", "401", "406", "429", "503"}
     assert set(schema["components"]["schemas"]["Contact"]["properties"]) == {
         "id",
         "full_name",

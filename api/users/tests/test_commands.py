@@ -10,6 +10,8 @@ from api.transfers.models import Transfer
 from api.transfers.services import transfer_accept
 from api.users import aadhaar
 from api.users.models import User
+from api.users.services import user_deactivate
+from api.users.signals import users_deactivated
 from api.users.tests.conftest import PASSWORD, bearer
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +127,26 @@ def test_user_deactivate_ends_login_refresh_access_and_pending_transfers(client,
         client.post("/api/users/login/", {"email": ravi.email, "password": PASSWORD}).status_code
         == 200
     )
+
+
+def test_deactivation_is_announced_once_its_transaction_commits(
+    make_user, django_capture_on_commit_callbacks
+):
+    user = make_user()
+    announced = []
+
+    def listen(sender, *, user_ids, **kwargs):
+        announced.append((sender, user_ids))
+
+    users_deactivated.connect(listen, weak=False)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            user_deactivate(user=user)
+            assert announced == []
+    finally:
+        users_deactivated.disconnect(listen)
+
+    assert announced == [(User, [user.pk])]
 
 
 def test_user_deactivate_twice_is_harmless(make_user):

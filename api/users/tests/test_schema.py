@@ -19,7 +19,7 @@ def test_the_schema_documents_every_users_endpoint(client):
     }
     assert paths["/api/users/logout/"]["post"]["responses"].keys() >= {"205", "401", "403"}
     lookup = paths["/api/users/lookup/"]["get"]
-    assert lookup["responses"].keys() == {"200", "400", "401", "404", "429", "503"}
+    assert lookup["responses"].keys() == {"200", "400", "401", "404", "406", "429", "503"}
     assert [(p["name"], p["in"], p["required"]) for p in lookup["parameters"]] == [
         ("email", "query", True)
     ]
