@@ -29,6 +29,7 @@ import os
 import random
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 from loadtests.cpu import PARTS, CpuMeter, processes
@@ -80,7 +81,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "started (default -5: its sends stay on time when the stack takes every core; needs "
         "root, else left as it is)",
     )
-    add("--max-in-flight", type=int, default=2048, help="unanswered at most; then dropped")
+    add("--max-in-flight", type=int, default=1024, help="unanswered at most; then dropped")
     add("--request-timeout", type=float, default=10, help="seconds before no answer (10)")
     add("--web-processes", type=int, default=3, help="web processes (3)")
     add("--worker-concurrency", type=int, default=2, help="Celery prefork children (2)")
@@ -103,8 +104,11 @@ class Timings:
     transfer: its due moment on the wall clock (the socket process time-stamps arrivals on
     the same clock)."""
 
-    def __init__(self) -> None:
-        self.accepted: list[tuple[float, float]] = []  # (due, seconds to the 202)
+    def __init__(self, start: float | None = None) -> None:
+        self.start = time.perf_counter() if start is None else start
+        # Seconds to the 202, by the minute (from `start`) the request was due in: a minute's
+        # figures are read without going over the whole run (an hour holds millions).
+        self.accepted: defaultdict[int, list[float]] = defaultdict(list)
         self.due: dict[str, float] = {}  # transfer id -> wall clock of its due moment
         self.arrived: dict[str, float] = {}  # transfer id -> wall clock of its SUCCESS
         self.offset = time.time() - time.perf_counter()
@@ -113,27 +117,36 @@ class Timings:
         def check(answer) -> str | None:
             problem = inner(answer)
             if problem is None:
-                self.accepted.append((request.due, time.perf_counter() - request.due))
+                minute = int((request.due - self.start) // 60)
+                self.accepted[minute].append(time.perf_counter() - request.due)
             return problem
 
         return check
 
+    def all_accepted(self) -> list[float]:
+        return [seconds for minute in sorted(self.accepted) for seconds in self.accepted[minute]]
+
     def expect(self, transfer_id: str, due: float) -> None:
         self.due[transfer_id] = due + self.offset
 
-    def socket_latencies(self, low: float = 0.0, high: float = float("inf")) -> list[float]:
-        """POST -> socket of the transfers due from `low` to `high` (perf_counter) that
-        arrived."""
-        low, high = low + self.offset, high + self.offset
-        return [
-            self.arrived[i] - due
-            for i, due in self.due.items()
-            if low <= due < high and i in self.arrived
-        ]
+    def socket_latencies(self) -> list[float]:
+        """POST -> socket of the expected transfers that arrived."""
+        return [self.arrived[i] - due for i, due in self.due.items() if i in self.arrived]
 
-    def expected(self, low: float = 0.0, high: float = float("inf")) -> int:
-        low, high = low + self.offset, high + self.offset
-        return sum(1 for due in self.due.values() if low <= due < high)
+    def socket_by_minute(self) -> dict[int, tuple[list[float], int]]:
+        """Per minute (from `start`) the POSTs were due in: the POST -> socket latencies that
+        arrived, and how many transfers were expected."""
+        minutes: defaultdict[int, tuple[list[float], list[int]]] = defaultdict(lambda: ([], [0]))
+        start = self.start + self.offset
+        for transfer_id, due in self.due.items():
+            latencies, expected = minutes[int((due - start) // 60)]
+            expected[0] += 1
+            if transfer_id in self.arrived:
+                latencies.append(self.arrived[transfer_id] - due)
+        return {minute: (values, count[0]) for minute, (values, count) in minutes.items()}
+
+    def expected(self) -> int:
+        return len(self.due)
 
     async def wait(self, fleet: SocketFleet, timeout: float) -> None:
         """Collects arrivals until every expected one came, or `timeout`."""
@@ -177,6 +190,9 @@ class Sampler:
         pids = self.stack.pids()
         named = {pids.web_master: "web master", pids.ws: "ws", pids.beat: "beat"}
         named |= {pid: f"web worker {n}" for n, pid in enumerate(sorted(pids.web_workers), 1)}
+        if self.stack.serves_sockets:  # with WS_CONCURRENCY > 1, ws is a parent of servers
+            ws_children = sorted(self.stack.component("ws").children())
+            named |= {pid: f"ws child {n}" for n, pid in enumerate(ws_children, 1)}
         for name, worker in pids.workers.items():
             named[worker.master] = f"{name} master"
             named |= {pid: f"{name} child {n}" for n, pid in enumerate(sorted(worker.children), 1)}
@@ -226,6 +242,7 @@ class Bench:
         self.rng = random.Random(options.seed)  # noqa: S311 - reproducible load, not secrets
         self.sampler = Sampler(stack)
         self.meter = CpuMeter(stack)
+        self.socket_minutes: dict[int, tuple[list[float], int]] = {}
 
     def say(self, text: str) -> None:
         print(f"==> {text}", flush=True)
@@ -306,10 +323,10 @@ class Bench:
         options = self.options
         shape = RampThenConstant(options.rate, options.duration, options.ramp)
         self.say(f"Load: {shape}; {options.users:,} sockets open")
-        self.timings = Timings()
+        self.perf_start = time.perf_counter()
+        self.timings = Timings(self.perf_start)
         self.scenario = Load(self.population, self.rng, self.timings)
         self.meter.start()
-        self.perf_start = time.perf_counter()
         minutes = asyncio.create_task(self.minutes())
         try:
             self.tally = await driver.open_loop(self.scenario.next_request, shape)
@@ -321,6 +338,7 @@ class Bench:
         self.sampler.sample(time.perf_counter())
         self.say("Collecting the socket arrivals")
         await self.timings.wait(self.fleet, timeout=options.request_timeout)
+        self.socket_minutes = self.timings.socket_by_minute()
         self.sockets_tally, self.failed = self.fleet.close()
 
     async def minutes(self) -> None:
@@ -338,10 +356,10 @@ class Bench:
 
     def minute_row(self, minute: int) -> dict:
         """Figures of the operations due in minute `minute` (0-based) of the load."""
-        low, high = self.perf_start + 60 * minute, self.perf_start + 60 * (minute + 1)
-        accepted = [seconds for due, seconds in self.timings.accepted if low <= due < high]
-        socket = self.timings.socket_latencies(low, high)
-        expected = self.timings.expected(low, high)
+        high = self.perf_start + 60 * (minute + 1)
+        accepted = self.timings.accepted.get(minute, [])
+        # Empty until the end: the arrivals are collected once the load is over.
+        socket, expected = self.socket_minutes.get(minute, ([], 0))
         sample = next((s for s in self.sampler.samples if s[0] >= high - 1), None)
         over = sum(v > 1 for v in socket) + expected - len(socket)
         text = (
@@ -366,7 +384,7 @@ class Bench:
 
     def figures(self) -> None:
         options, report, tally = self.options, self.report, self.tally
-        accepted = [seconds for _, seconds in self.timings.accepted]
+        accepted = self.timings.all_accepted()
         p50, p99 = (percentile(accepted, p) * 1000 for p in (50, 99))
         unanswered = sum(tally.no_answer.values()) + tally.dropped
         report.figure(

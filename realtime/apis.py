@@ -27,6 +27,7 @@ class TicketCreateApi(APIView):
             ref_name = "RealtimeTicket"
 
     @extend_schema(
+        summary="A single-use WebSocket ticket",
         request=None,
         responses={
             200: OutputSerializer,

@@ -7,8 +7,8 @@
   the Schemathesis run of `make test`, can hold the server to them;
 - inputs carry the patterns, formats and lengths the server enforces (`MoneyField`,
   `DocumentedCharField`, and no NUL in any string);
-- `response_headers` documents the headers: X-Request-ID on every response, Retry-After on
-  every 429 and 503.
+- postprocessing hooks add what a view cannot declare: `response_headers` (X-Request-ID on
+  every response, Retry-After on every 429 and 503) and `response_links` (OpenAPI links).
 """
 
 import copy

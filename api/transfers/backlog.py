@@ -45,12 +45,22 @@ def backlog_read() -> BacklogView:
     each: SQLite cannot combine limited queries, and once a second the cost is nothing)."""
     pending = Transfer.objects.filter(status=Transfer.Status.PENDING)
     count = pending[: settings.MAX_PENDING + 1].count()
+    return BacklogView(pending=count, oldest_created_at=_oldest(), read_at=time.monotonic())
+
+
+def backlog_measure() -> tuple[int, datetime | None]:
+    """The exact number of PENDING transfers and when the oldest was accepted (metrics, at
+    scrape time: an index-only count over the partial index of PENDING rows)."""
+    return Transfer.objects.filter(status=Transfer.Status.PENDING).count(), _oldest()
+
+
+def _oldest() -> datetime | None:
+    pending = Transfer.objects.filter(status=Transfer.Status.PENDING)
     firsts = (
         pending.filter(partition=partition).order_by("id").values_list("created_at", flat=True)
         for partition in range(settings.SETTLEMENT_PARTITIONS)
     )
-    oldest = min(filter(None, (first.first() for first in firsts)), default=None)
-    return BacklogView(pending=count, oldest_created_at=oldest, read_at=time.monotonic())
+    return min(filter(None, (first.first() for first in firsts)), default=None)
 
 
 class _Watcher:
