@@ -106,7 +106,10 @@ class ReadinessApi(APIView):
             "redis": lambda: redis_up(settings.REDIS_URL),
             "broker": lambda: redis_up(settings.CELERY_BROKER_URL),
         }
-        if request.query_params.get("deep") == "1":
+        deep = request.query_params.get("deep")
+        if deep not in (None, "1"):  # as the schema says: a value given is checked
+            raise serializers.ValidationError({"deep": ['Only "1" is a value.']})
+        if deep == "1":
             checks["workers"] = _workers_up
         down = {name: [_DOWN.get(name, "unreachable")] for name, c in checks.items() if not c()}
         if down:

@@ -157,3 +157,10 @@ def test_readiness_deep_requires_a_live_worker(client):
     response = client.get("/readyz?deep=1")
     assert response.status_code == 200
     assert response.json()["checks"]["workers"] == "ok"
+
+
+@pytest.mark.parametrize("deep", ["", "0", "true", "2"])
+def test_readiness_refuses_a_deep_it_does_not_know(client, deep):
+    response = client.get("/readyz", {"deep": deep})
+
+    assert_error(response, 400, "validation_error", {"deep": ['Only "1" is a value.']})
