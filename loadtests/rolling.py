@@ -3,10 +3,11 @@ nothing a client can see goes wrong.
 
 The restart of each kind of process, as an operator (or a process manager) does it:
 
-- `web`: SIGHUP to the server's master process. gunicorn and granian both answer it by
-  starting new worker processes (which load the application afresh, so new code) and then
-  stopping the old ones gracefully; the listening socket stays open in the master all along,
-  so no connection is refused and no request is cut. Done when every worker process is new.
+- `web`: SIGHUP to the server's main process. granian answers it worker by worker: a new
+  worker process (which loads the application afresh, so new code), then an old one stopped
+  gracefully (gunicorn starts all the new ones, then stops all the old ones); the listening
+  socket stays open in the main process all along, so no connection is refused and no
+  request is cut. Done when every worker process is new.
 - `ws`: SIGTERM (it closes every socket 1012 "service restart" and exits within 10 s), then
   start it again. Clients reconnect with `after_seq` and miss nothing; behind a proxy with two
   socket servers, restart one at a time and the clients move to the other.

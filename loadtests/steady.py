@@ -156,7 +156,7 @@ class SteadyLoad:
             await asyncio.to_thread(ledger.wait_drained, timeout=DRAIN_TIMEOUT, poll=0.2)
         except TimeoutError as exc:
             outcome.drained = f"not settled within {DRAIN_TIMEOUT:g}s: {exc}"
-        await asyncio.gather(*(_synced(s) for s in sockets))
+        await asyncio.gather(*(synced(s) for s in sockets))
         stored = ledger.latest_seqs([s.wallet.email for s in sockets])
         outcome.behind = [
             f"{s.wallet.email}: socket at {s.last_seq}, stored {stored.get(s.wallet.email)}"
@@ -229,12 +229,14 @@ class SteadyLoad:
         return problems
 
 
-async def _synced(socket: Socket) -> None:
-    """Pings once the socket is open (it may be reconnecting); bounded."""
-    deadline = time.monotonic() + SYNC_TIMEOUT
+async def synced(socket: Socket, timeout: float = SYNC_TIMEOUT) -> bool:
+    """Pings once the socket is open (it may be reconnecting); True when it answered within
+    `timeout` seconds."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if socket.ws is not None and socket.hello is not None and socket.hello.done():
             with contextlib.suppress(ConnectionClosed, TimeoutError):
                 await socket.sync()
-                return
+                return True
         await asyncio.sleep(0.2)
+    return False

@@ -21,6 +21,7 @@ from loadtests.provision import provision_funded
 from loadtests.servers import RedisServer
 from loadtests.sockets import Socket, SocketTally, open_all
 from loadtests.stack import Stack
+from loadtests.steady import synced
 
 BOUND_SECONDS = 10.0
 SETTINGS = {
@@ -97,9 +98,12 @@ def test_every_process_stops_within_10_s_of_sigterm_and_leaves_nothing(stack, re
             await asyncio.sleep(1)
             redis_server.start()
             deadline = time.monotonic() + 30
-            while sockets_tally.opened < 2 * len(sockets):  # each reconnected after_seq
-                assert time.monotonic() < deadline, sockets_tally
-                await asyncio.sleep(0.1)
+            ticket = Request("ticket", "POST", "/api/realtime/ticket/", sender=wallets[0])
+            while (await driver.fetch(ticket)).status != 200:  # Redis is back for the web app
+                assert time.monotonic() < deadline, "tickets not served after the restart"
+                await asyncio.sleep(0.2)
+            for socket in sockets:  # open, answering (reconnected, if it had been closed)
+                assert await synced(socket), socket.wallet.email
             # A backlog that is still arriving: the worker is draining when it is signalled.
             burst = asyncio.create_task(driver.closed_loop(payments(wallets[4:], 2000), clients=16))
             offset = worker_log.stat().st_size

@@ -1,5 +1,6 @@
-"""Metrics and logs of the real stack: gunicorn serving REST and /metrics, the socket server,
-a Celery worker and beat, each a process of its own, against the test database and Redis.
+"""Metrics and logs of the real stack: the Procfile's `web` (granian) serving REST and
+/metrics, its `ws` socket server, a Celery worker and beat, each a process of its own, against
+the test database and Redis.
 
 The metrics test holds the worker back until transfers are waiting, so that the backlog
 gauge shows the real backlog, then lets it settle them. The logs test runs a whole session
@@ -21,7 +22,7 @@ from api.transfers.models import Transfer
 from api.transfers.tests.helpers import wait_settled
 from api.transfers.tests.worker import BeatProcess
 from api.users import aadhaar
-from realtime.tests.processes import AsgiServer, Watcher, WsgiServer, port_free_in
+from realtime.tests.processes import AsgiServer, Watcher, port_free_in, procfile_command
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,15 +30,25 @@ METRICS_TOKEN = "scrape-token-for-tests"
 TIMEOUT = 60
 
 
+class WebServer(AsgiServer):
+    """The Procfile's `web` process (the REST API under granian, two worker processes)."""
+
+    def _command(self) -> list[str]:
+        return ["bash", "-c", f"exec {procfile_command('web')}"]
+
+    def _env(self) -> dict[str, str]:
+        return {"WEB_CONCURRENCY": "2"}
+
+
 @pytest.fixture
 def servers(tmp_path, monkeypatch):
-    """start() -> (web, ws): gunicorn and the socket server on ports of this test's range,
-    started with the environment as the test set it; both stopped at the end."""
+    """start() -> (web, ws): the Procfile's web and socket servers on ports of this test's
+    range, started with the environment as the test set it; both stopped at the end."""
     started = []
 
-    def start() -> tuple[WsgiServer, AsgiServer]:
+    def start() -> tuple[WebServer, AsgiServer]:
         monkeypatch.setenv("METRICS_TOKEN", METRICS_TOKEN)
-        web = WsgiServer(log=tmp_path / "web.log")
+        web = WebServer(log=tmp_path / "web.log")
         web.port = port_free_in(9600, 9649)
         ws = AsgiServer(log=tmp_path / "ws.log")
         ws.port = port_free_in(9650, 9699)
@@ -56,7 +67,7 @@ def beat(tmp_path):
     process.stop()
 
 
-def scrape(web: WsgiServer) -> dict[tuple, float]:
+def scrape(web: WebServer) -> dict[tuple, float]:
     request = urllib.request.Request(  # noqa: S310 - a local http URL we built
         f"{web.base_url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
     )
@@ -77,7 +88,7 @@ def eventually(condition: Callable[[], bool], what: str, timeout: float = TIMEOU
         time.sleep(0.25)
 
 
-def pay(web: WsgiServer, token: str, receiver_email: str, request_id: str) -> str:
+def pay(web: WebServer, token: str, receiver_email: str, request_id: str) -> str:
     status, body = web.call(
         "POST",
         "/api/wallet/transfer/",
