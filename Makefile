@@ -34,7 +34,7 @@ bench-realtime: install  ## Benchmark realtime delivery (~5 min); writes loadtes
 
 # make bench-capacity [SERVERS=procfile,gunicorn-sync:3,gunicorn-gthread:3] [BENCH_ARGS="..."]:
 #   wrk (installed with apt-get when missing) against the stack, workers settling meanwhile.
-bench-capacity: install  ## Closed-loop capacity with wrk (~6 min); writes loadtests/results/capacity.md
+bench-capacity: install  ## Closed-loop capacity with wrk (~3 min per server); writes loadtests/results/capacity.md
 	@command -v wrk >/dev/null || { echo "==> Installing wrk"; apt-get install -y wrk; }
 	@$(VENV)/bin/python -m loadtests.bench_capacity $(if $(SERVERS),--servers "$(SERVERS)") $(BENCH_ARGS)
 

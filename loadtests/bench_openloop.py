@@ -190,6 +190,9 @@ class Sampler:
         pids = self.stack.pids()
         named = {pids.web_master: "web master", pids.ws: "ws", pids.beat: "beat"}
         named |= {pid: f"web worker {n}" for n, pid in enumerate(sorted(pids.web_workers), 1)}
+        if self.stack.serves_sockets:  # with WS_CONCURRENCY > 1, ws is a parent of servers
+            ws_children = sorted(self.stack.component("ws").children())
+            named |= {pid: f"ws child {n}" for n, pid in enumerate(ws_children, 1)}
         for name, worker in pids.workers.items():
             named[worker.master] = f"{name} master"
             named |= {pid: f"{name} child {n}" for n, pid in enumerate(sorted(worker.children), 1)}

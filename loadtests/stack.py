@@ -300,7 +300,11 @@ class Stack:
         web = "the Procfile's web" if self.web_command == procfile("web") else "web"
         parts = [
             f"{web} `{self.web_command}` ({self.env['WEB_CONCURRENCY']} processes)",
-            *([f"ws ({self.env['WS_CONCURRENCY']} processes)"] if self.serves_sockets else []),
+            *(
+                [f"ws ({self.env['WS_CONCURRENCY']} server process(es))"]
+                if self.serves_sockets
+                else []
+            ),
             f"{len(self.workers())} Celery worker(s) --concurrency "
             f"{self.env['WORKER_CONCURRENCY']}{beat}",
         ]

@@ -29,26 +29,32 @@ nothing unbounded, so a server can always stop.
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import deque
 from typing import Any, Literal, TypedDict
 from urllib.parse import parse_qs
 
 import orjson
+import structlog
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import Error as DatabaseError
 
+from api.core.metrics.catalogue import EVENT_DELIVERY_LATENCY, EVENTS_DELIVERED
+from api.core.request_id import request_id_start
 from realtime import close_codes, stream
 from realtime.process import CLEANUP_TIMEOUT_SECONDS, socket_server
 from realtime.redis import REDIS_ERRORS
+from realtime.send import PUBLISHED_AT
 
 MAX_CLIENT_MESSAGES = 20
 CLIENT_MESSAGES_WINDOW_SECONDS = 10.0
 
 logger = logging.getLogger(__name__)
+socket_logger = structlog.get_logger("vaultpay.sockets")
 
 
 class HelloMessage(TypedDict):
@@ -103,6 +109,8 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
     # The seq of the last event sent; None until the stream is live and after closing.
     last_sent: int | None = None
     closing = False
+    # The code the socket closed with, by the server or the client (logged on leaving).
+    close_code: int | None = None
 
     async def __call__(self, scope, receive, send) -> None:
         """As Channels' AsyncConsumer.__call__, without a channel layer: besides the client,
@@ -111,6 +119,9 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         pending receives) waits a bounded time."""
         self.scope = scope
         self.base_send = send
+        # The socket's log lines carry the handshake's X-Request-ID, or an id of their own.
+        request_id_start(dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin1"))
+        self.opened_at = time.monotonic()
         self.socket_id = uuid.uuid4().hex
         self.inbox: asyncio.Queue = asyncio.Queue()
         self.client_messages = ClientMessageRate()
@@ -134,6 +145,12 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         finally:
             for task in tasks:
                 task.cancel()
+            socket_logger.info(
+                "socket closed",
+                user_id=self.user_id,
+                code=self.close_code,
+                open_s=round(time.monotonic() - self.opened_at, 3),
+            )
             self.last_sent = None
             await self.server.socket_close(self)
             await asyncio.wait(tasks, timeout=CLEANUP_TIMEOUT_SECONDS)
@@ -158,6 +175,8 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         return orjson.dumps(content).decode()
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        if self.close_code is None:
+            self.close_code = message.get("code")
         raise StopConsumer  # `__call__` leaves the subscription and the registry
 
     async def connect(self) -> None:
@@ -191,7 +210,11 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(hello)
         for message in opening.replay:
             await self.send_json(message)
+        EVENTS_DELIVERED.labels("replay").inc(len(opening.replay))
         self.last_sent = opening.latest
+        socket_logger.info(
+            "socket opened", user_id=self.user_id, seq=opening.latest, replayed=len(opening.replay)
+        )
 
     # Client -> server ------------------------------------------------------------------------
 
@@ -228,8 +251,10 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         await self._deliver(message)
 
     async def messages_batch(self, batch: BatchMessage) -> None:
+        published_at = batch.get(PUBLISHED_AT)
         for message in batch["messages"]:
-            await self.dispatch(message)
+            # A copy: the process hands one decoded message to each of the user's sockets.
+            await self.dispatch({**message, PUBLISHED_AT: published_at})
 
     async def sockets_close(self, message: SocketsCloseMessage) -> None:
         """The user was deactivated."""
@@ -258,9 +283,15 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             return  # replayed or filled already
         if seq > self.last_sent + 1 and not await self._fill(through_seq=seq - 1, newest=seq):
             return
-        await self.send_json(message)
+        # The publisher's stamp is not the client's: sent without it (a copy, as the message
+        # may be shared with the user's other sockets).
+        published_at = message.get(PUBLISHED_AT)
+        await self.send_json({k: v for k, v in message.items() if k != PUBLISHED_AT})
         self.last_sent = seq
         self.server.seq_seen(self.user_id, seq)
+        EVENTS_DELIVERED.labels("live").inc()
+        if published_at is not None:
+            EVENT_DELIVERY_LATENCY.observe(max(time.time() - published_at, 0.0))
 
     async def _fill(self, *, through_seq: int, newest: int) -> bool:
         """Sends the stored events after the last one sent, through `through_seq`; False
@@ -280,6 +311,7 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             return False
         for message in messages:
             await self.send_json(message)
+        EVENTS_DELIVERED.labels("fill").inc(len(messages))
         self.last_sent = through_seq
         return True
 
@@ -287,4 +319,5 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
         self.last_sent = None
         if not self.closing:
             self.closing = True
+            self.close_code = code
             await self.close(code=code)

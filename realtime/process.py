@@ -26,6 +26,7 @@ from typing import Protocol
 from django.conf import settings
 from django.db import Error as DatabaseError
 
+from api.core.metrics.catalogue import SOCKETS_OPEN
 from realtime import registry, stream
 from realtime.close_codes import SERVICE_RESTART
 from realtime.live import COMMAND_TIMEOUT_SECONDS, Subscriber
@@ -82,6 +83,7 @@ class SocketServer:
         self._redis_answered()
         if added:
             self._sockets.add(socket)
+            SOCKETS_OPEN.inc()
             self._run()
         return added
 
@@ -98,6 +100,7 @@ class SocketServer:
         if socket not in self._sockets:
             return
         self._sockets.discard(socket)
+        SOCKETS_OPEN.dec()
         self._nudged.discard(socket)
         if not self._sockets:
             self._stop()

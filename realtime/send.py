@@ -11,6 +11,7 @@ database.
 """
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -23,6 +24,9 @@ from realtime import live
 CLOSE_USER_DEACTIVATED = 4401
 # Type of the envelope that carries several messages for one user (see `messages_send`).
 BATCH = "messages.batch"
+# The Unix time of publication, added to each publication for the socket server's
+# delivery-latency metric; the socket removes it before sending.
+PUBLISHED_AT = "published_at"
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +44,15 @@ def messages_send(*, messages: Iterable[tuple[object, dict[str, Any]]]) -> None:
     by_user: dict[object, list[dict[str, Any]]] = defaultdict(list)
     for user_id, message in messages:
         by_user[user_id].append(message)
+    published_at = time.time()
     publications = [
-        (user_id, batch[0] if len(batch) == 1 else {"type": BATCH, "messages": batch})
+        (
+            user_id,
+            {
+                **(batch[0] if len(batch) == 1 else {"type": BATCH, "messages": batch}),
+                PUBLISHED_AT: published_at,
+            },
+        )
         for user_id, batch in by_user.items()
     ]
     try:

@@ -45,18 +45,6 @@ LISTEN_BACKLOG = 2048
 logger = logging.getLogger(__name__)
 
 
-class HandshakePathWithoutQuery(logging.Filter):
-    """uvicorn logs every WebSocket handshake with its path and query string, which holds the
-    single-use ticket: tickets are never logged, so the query string is dropped."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str) and '"WebSocket %s"' in record.msg:
-            record.args = tuple(
-                arg.split("?", 1)[0] if isinstance(arg, str) else arg for arg in record.args
-            )
-        return True
-
-
 class SocketServer(uvicorn.Server):
     def handle_exit(self, sig, frame) -> None:
         if not self.should_exit:
@@ -96,9 +84,10 @@ def serve(host: str, port: int) -> None:
         APPLICATION,
         lifespan="off",
         access_log=False,
+        # uvicorn's lines go through Django's LOGGING (api/core/logs.py), as the app's do.
+        log_config=None,
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
-    logging.getLogger("uvicorn.error").addFilter(HandshakePathWithoutQuery())
     SocketServer(config).run(sockets=[listening_socket(host, port)])
 
 

@@ -3,7 +3,8 @@ import functools
 import redis
 from django.conf import settings
 from django.db import connection
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from rest_framework import serializers
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 
 from api.core.errors import SERVICE_UNAVAILABLE_RETRY_AFTER_SECONDS
 from api.core.exceptions import ApplicationError
+from api.core.heartbeats import ALIVE_SECONDS, workers_alive
 from api.core.redis import REQUEST_TIMEOUT_SECONDS
 from api.core.schema import errors
 
@@ -62,9 +64,20 @@ def _redis_up(url: str) -> bool:
         client.close()
 
 
+_DOWN = {"workers": f"no worker alive within {ALIVE_SECONDS:g} s"}
+
+
+def _workers_up() -> bool:
+    try:
+        return workers_alive() > 0
+    except redis.RedisError:
+        return False
+
+
 class ReadinessApi(APIView):
-    """200 when the database, Redis and the Celery broker answer; 503 naming what is down,
-    within about half a second when Redis is frozen."""
+    """200 when the database, Redis and the Celery broker answer, and with `?deep=1` when a
+    Celery worker marked itself alive within ALIVE_SECONDS; 503 naming what is down, within
+    about half a second when Redis is frozen."""
 
     answers_without_services = True  # its 503 is its own `not_ready`
     authentication_classes = []
@@ -73,6 +86,15 @@ class ReadinessApi(APIView):
 
     @extend_schema(
         summary="The services answer",
+        parameters=[
+            OpenApiParameter(
+                "deep",
+                OpenApiTypes.INT,
+                enum=[1],
+                description="1: also require a live Celery worker (a heartbeat within "
+                f"{ALIVE_SECONDS:g} s), else 503 naming `workers`.",
+            )
+        ],
         responses={
             200: inline_serializer(
                 "Readiness",
@@ -91,7 +113,12 @@ class ReadinessApi(APIView):
             "redis": lambda: redis_up(settings.REDIS_URL),
             "broker": lambda: redis_up(settings.CELERY_BROKER_URL),
         }
-        down = {name: ["unreachable"] for name, check in checks.items() if not check()}
+        deep = request.query_params.get("deep")
+        if deep not in (None, "1"):  # as the schema says: a value given is checked
+            raise serializers.ValidationError({"deep": ['Only "1" is a value.']})
+        if deep == "1":
+            checks["workers"] = _workers_up
+        down = {name: [_DOWN.get(name, "unreachable")] for name, c in checks.items() if not c()}
         if down:
             raise ApplicationError(
                 "not_ready",

@@ -1,5 +1,7 @@
 import logging
+import time
 
+import structlog
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.handlers.wsgi import LimitedStream, WSGIRequest
@@ -10,9 +12,11 @@ from api.core.errors import (
     error_response,
     service_unavailable_response,
 )
-from api.core.request_id import request_id_get, request_id_start
+from api.core.metrics.catalogue import HTTP_REQUEST_DURATION, HTTP_REQUESTS
+from api.core.request_id import request_id_start
 
 logger = logging.getLogger(__name__)
+access_logger = structlog.get_logger("vaultpay.access")
 
 
 class RequestIdMiddleware:
@@ -28,10 +32,51 @@ class RequestIdMiddleware:
         return response
 
 
-class RequestIdLogFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_get()
-        return True
+# Any other method (a client may send anything) is counted and logged as "other", which
+# keeps the metric's series few.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class AccessLogMiddleware:
+    """One log line and one count per request, whatever the server (README, "Operating it").
+
+    The line holds the method, the path without its query string, the view's name, the status
+    and the time spent in Django: never headers, bodies or query strings, which may carry
+    tokens and personal data. The count and the duration go to in-process metrics, through
+    children kept per (view, method, status): prometheus-client's `labels()` costs a few
+    microseconds a call, a dict lookup a tenth of one.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._series: dict[tuple, tuple] = {}
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        seconds = time.perf_counter() - started
+        match = request.resolver_match
+        view = match.view_name if match is not None else "unmatched"
+        status = response.status_code
+        method = request.method if request.method in _METHODS else "other"
+        key = (view, method, status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (
+                HTTP_REQUESTS.labels(*key),
+                HTTP_REQUEST_DURATION.labels(view),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
+        access_logger.info(
+            "request",
+            method=method,
+            path=request.path,
+            view=view,
+            status=status,
+            duration_ms=round(seconds * 1000, 2),
+        )
+        return response
 
 
 def payload_too_large():

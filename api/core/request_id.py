@@ -19,3 +19,14 @@ def request_id_start(client_value: str | None) -> str:
     value = value or uuid.uuid4().hex
     _current.set(value)
     return value
+
+
+def request_id_set(value: str | None) -> None:
+    """Adopts an id carried from elsewhere (a task's publishing request); None: no id."""
+    _current.set(value or "-")
+
+
+def request_id_stored() -> str | None:
+    """The current id as stored with what the request writes (None outside a request)."""
+    value = _current.get()
+    return None if value == "-" else value

@@ -43,7 +43,8 @@ ERROR_CODES = {
     "overloaded": "Settlement is behind (more than `MAX_PENDING` transfers PENDING, or the "
     "oldest older than `MAX_PENDING_AGE` seconds); nothing stored, the key stays unused; retry "
     "after `Retry-After` seconds. A known key replays even then.",
-    "not_ready": "A service is down; `fields` names which (`database`, `redis`, `broker`).",
+    "not_ready": "A service is down; `fields` names which (`database`, `redis`, `broker`, "
+    "`workers`).",
     "invalid_credentials": "Wrong email or password, or an inactive user (alike).",
     "token_not_owned": "The refresh token is another user's; it stays valid.",
     "wrong_password": "The password is not the caller's.",

@@ -49,6 +49,7 @@ def accept_row(
     fingerprint: str,
     partitions: int,
     now: datetime,
+    request_id: str | None,
 ) -> dict | None:
     """The inserted transfer (`created` true) or the one already stored under the key
     (`created` false), as a dict of COLUMNS; None when neither: the sender has no wallet,
@@ -56,7 +57,7 @@ def accept_row(
     same key committed after the statement began (its row is then readable)."""
     params = [
         sender_user_id, email, idempotency_key, public_id, amount, note, fingerprint,
-        partitions, now,
+        partitions, now, request_id,
     ]  # fmt: skip
     with connection.cursor() as cursor:
         raw = connection.connection
@@ -80,7 +81,7 @@ def _prepare_sql() -> str:
     known_columns = ", ".join(f"t.{column}" for column in columns.split(", "))
     return f"""
         PREPARE {NAME} (uuid, varchar, varchar, uuid, bigint, varchar, varchar, integer,
-                        timestamptz) AS
+                        timestamptz, varchar) AS
         WITH sender AS (
             SELECT a.id, u.id AS user_id, u.full_name, u.email
             FROM {accounts} a JOIN {users} u ON u.id = a.user_id
@@ -94,9 +95,10 @@ def _prepare_sql() -> str:
             WHERE t.idempotency_key = $3
         ), inserted AS (
             INSERT INTO {transfers} (uuid, kind, sender_id, receiver_id, amount, note, status,
-                                     idempotency_key, fingerprint, partition, created_at)
+                                     idempotency_key, fingerprint, partition, created_at,
+                                     request_id)
             SELECT $4, '{Transfer.Kind.PAYMENT}', s.id, r.id, $5, $6,
-                   '{Transfer.Status.PENDING}', $3, $7, s.id % $8, $9
+                   '{Transfer.Status.PENDING}', $3, $7, s.id % $8, $9, $10
             FROM sender s, receiver r
             WHERE s.id <> r.id AND NOT EXISTS (SELECT FROM known)
             ON CONFLICT (sender_id, idempotency_key) DO NOTHING

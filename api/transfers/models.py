@@ -49,6 +49,9 @@ class Transfer(models.Model):
     )
     created_at = models.DateTimeField(default=clock.now, editable=False)
     settled_at = models.DateTimeField(null=True)
+    # The X-Request-ID of the request that stored it (none for welcome credits and commands),
+    # so that the settler's log lines lead back to the client's request.
+    request_id = models.CharField(max_length=64, null=True)
 
     class Meta:
         constraints = [

@@ -24,17 +24,21 @@ import logging
 import time
 from datetime import timedelta
 
+import structlog
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from api.config.celery import BROKER_UNAVAILABLE_ERRORS, send_task_from_request
 from api.config.celery import app as celery_app
+from api.core.metrics.catalogue import SWEEP_WAKES
+from api.core.metrics.store import mark
 from api.core.redis import UNAVAILABLE_ERRORS, redis_client
 from api.transfers.models import Transfer
 from api.transfers.settlement import partition_settle_batch
 
 logger = logging.getLogger(__name__)
+sweep_logger = structlog.get_logger("vaultpay.settlement")
 
 # The name the worker registers its drain task under (workers/tasks.py imports it).
 SETTLE_TASK = "workers.tasks.settle_partition"
@@ -174,10 +178,16 @@ _HAS_PENDING_SQL = (
 
 def partitions_sweep() -> list[int]:
     """Wakes every partition holding a PENDING transfer older than
-    SETTLEMENT_SWEEP_AFTER_SECONDS, whatever its wake flag says, and returns them."""
+    SETTLEMENT_SWEEP_AFTER_SECONDS, whatever its wake flag says, and returns them. Marks the
+    sweep's time in the metrics (beat's heartbeat) and logs the partitions it woke."""
     cutoff = timezone.now() - timedelta(seconds=settings.SETTLEMENT_SWEEP_AFTER_SECONDS)
     stale = Transfer.objects.filter(status=Transfer.Status.PENDING, created_at__lt=cutoff)
     partitions = sorted(stale.values_list("partition", flat=True).distinct())
     for partition in partitions:
         partition_wake_now(partition=partition)
+    SWEEP_WAKES.inc(len(partitions))
+    mark("vaultpay_settlement_sweep_last_run_timestamp_seconds", time.time())
+    # Nothing to wake is the usual case: a line at INFO only when the sweep had to recover.
+    log = sweep_logger.info if partitions else sweep_logger.debug
+    log("settlement sweep", woken=partitions, older_than_s=settings.SETTLEMENT_SWEEP_AFTER_SECONDS)
     return partitions

@@ -22,6 +22,7 @@ from api.accounts.models import Account
 from api.accounts.selectors import account_treasury_get, account_wallet_get
 from api.core import clock
 from api.core.exceptions import ApplicationError
+from api.core.metrics.catalogue import TRANSFERS_ACCEPTED
 from api.core.money import format_paise
 from api.core.transactions import on_commit_robust
 from api.transfers.accept_statement import accept_row
@@ -49,9 +50,11 @@ def transfer_create_pending(
     note: str = "",
     kind: str = Transfer.Kind.PAYMENT,
     initiated_by_id: object = None,
+    request_id: str | None = None,
 ) -> tuple[Transfer, bool]:
     """Accepts a transfer: one PENDING row keyed by (sender, idempotency_key), returned with
     True when this call created it, and a wake-up of its settlement partition after commit.
+    `request_id` is stored with it for the settler's log lines.
     Moves no money and checks no funds; settlement does. `receiver` is None when no active
     user has the requested email. Load both accounts with their users.
 
@@ -88,10 +91,12 @@ def transfer_create_pending(
                 idempotency_key=idempotency_key,
                 fingerprint=fingerprint,
                 initiated_by_id=initiated_by_id,
+                request_id=request_id,
             )
             if transfer is not None and overloaded:
                 raise _overloaded()  # rolls the insert back
         if transfer is not None:
+            TRANSFERS_ACCEPTED.labels(kind).inc()
             # Robust: the commit stands even if Redis is down; the sweep wakes it later.
             on_commit_robust(partial(partition_wake, partition=transfer.partition))
             return transfer, True
@@ -105,7 +110,13 @@ def transfer_create_pending(
 
 
 def transfer_accept(
-    *, sender_user_id: uuid.UUID, receiver_email: str, amount: int, note: str, idempotency_key: str
+    *,
+    sender_user_id: uuid.UUID,
+    receiver_email: str,
+    amount: int,
+    note: str,
+    idempotency_key: str,
+    request_id: str | None = None,
 ) -> tuple[Transfer, bool]:
     """A user's payment to the active user with `receiver_email` (any case), accepted as by
     `transfer_create_pending`, whose contract this shares. Both accounts are read in one
@@ -125,11 +136,18 @@ def transfer_accept(
         note=note,
         idempotency_key=idempotency_key,
         fingerprint=transfer_fingerprint(receiver_email=email, amount=amount, note=note),
+        request_id=request_id,
     )
 
 
 def transfer_accept_fast(
-    *, sender_user_id: uuid.UUID, receiver_email: str, amount: int, note: str, idempotency_key: str
+    *,
+    sender_user_id: uuid.UUID,
+    receiver_email: str,
+    amount: int,
+    note: str,
+    idempotency_key: str,
+    request_id: str | None = None,
 ) -> tuple[TransferPayload, bool] | None:
     """`transfer_accept` in one SQL statement for the two common cases: a valid new transfer
     (inserted, True) and a replay of a known key with the same fingerprint (False). Returns
@@ -160,10 +178,12 @@ def transfer_accept_fast(
         fingerprint=fingerprint,
         partitions=settings.SETTLEMENT_PARTITIONS,
         now=clock.now(),
+        request_id=request_id,
     )
     if row is None or row["fingerprint"] != fingerprint:
         return None
     if row["created"]:
+        TRANSFERS_ACCEPTED.labels(Transfer.Kind.PAYMENT).inc()
         on_commit_robust(partial(partition_wake, partition=row["partition"]))
     payload = transfer_payload_of(
         public_id=row["uuid"],
@@ -188,7 +208,12 @@ def _party(row: dict, side: str) -> PartyPayload:
 
 
 def deposit_accept(
-    *, staff_user_id: uuid.UUID, receiver_email: str, amount: int, idempotency_key: str
+    *,
+    staff_user_id: uuid.UUID,
+    receiver_email: str,
+    amount: int,
+    idempotency_key: str,
+    request_id: str | None = None,
 ) -> tuple[Transfer, bool]:
     """A treasury -> user deposit made by a staff member, accepted like a payment (same
     contract as `transfer_create_pending`); keys are scoped to the treasury, shared by all
@@ -204,6 +229,7 @@ def deposit_accept(
         fingerprint=transfer_fingerprint(receiver_email=email, amount=amount, note=""),
         kind=Transfer.Kind.DEPOSIT,
         initiated_by_id=staff_user_id,
+        request_id=request_id,
     )
 
 
@@ -251,6 +277,7 @@ def _pending_insert(
     idempotency_key: str,
     fingerprint: str,
     initiated_by_id: object,
+    request_id: str | None,
 ) -> Transfer | None:
     """Inserts the PENDING row in one round trip, or returns None when (sender, key) exists.
 
@@ -269,6 +296,7 @@ def _pending_insert(
         partition=partition_of(account_id=sender.pk),
         initiated_by_id=initiated_by_id,
         created_at=clock.now(),
+        request_id=request_id,
     )
     fields = [f for f in Transfer._meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name

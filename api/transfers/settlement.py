@@ -13,6 +13,7 @@ its holder the partition's only settler, so a sender's transfers settle first-in
 however many workers run (partitions.py says how partitions are woken and drained).
 """
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -30,6 +31,7 @@ from api.transfers.models import Event, LedgerEntry, Transfer
 from api.transfers.payloads import balance_payload, transfer_payload
 from api.transfers.selectors import pending_out_by_account
 from api.transfers.signals import events_committed
+from api.transfers.telemetry import batch_settled
 
 # First key of the two-key advisory lock, so these locks cannot collide with any other use.
 ADVISORY_LOCK_NAMESPACE = 0x5650  # "VP"
@@ -99,6 +101,7 @@ def _settle_locked(pending: QuerySet, *, limit: int | None = None) -> list[Trans
     """Locks the first `limit` of the `pending` transfers (all by default) in id order, in
     the same statement that reads them, and settles them; the caller holds their partitions'
     advisory locks."""
+    started = time.perf_counter()
     transfers = list(pending.order_by("pk").select_for_update(no_key=True)[:limit])
     if not transfers:
         return []
@@ -142,6 +145,8 @@ def _settle_locked(pending: QuerySet, *, limit: int | None = None) -> list[Trans
         account.updated_at = now
     _outcomes_write(transfers=transfers, now=now)
     LedgerEntry.objects.bulk_create(entries)
+    # Registered before the events' publication, so the batch's duration ends at its commit.
+    on_commit_robust(partial(batch_settled, transfers=transfers, started=started))
     _events_store(notices=notices, accounts=accounts)
     # One netted write per account; every entry above carries its running balance.
     _balances_write(accounts=touched, now=now)

@@ -8,6 +8,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from api.config import env
+from api.core.logs import logging_config
 from api.core.money import setting_paise
 from api.core.redis import REQUEST_TIMEOUT_SECONDS
 
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "api.core.middleware.RequestIdMiddleware",
+    # Outermost after the id: it sees every response as the client gets it.
+    "api.core.middleware.AccessLogMiddleware",
     # Outside the envelope middleware, so that the error envelopes it writes in place of
     # Django's pages get the security headers too.
     "django.middleware.security.SecurityMiddleware",
@@ -303,23 +306,22 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_WORKER_CONSUMER = "api.config.celery:QuickReconnectConsumer"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "api.core.middleware.RequestIdLogFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["request_id"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+
+def log_settings(default_format: str, cache_loggers: bool = True) -> dict:
+    """LOG_FORMAT (json or text; the mode's default) and LOG_LEVEL (api/core/logs.py)."""
+    return logging_config(
+        log_format=env.get("LOG_FORMAT", default_format),
+        level=env.get("LOG_LEVEL", "INFO"),
+        cache_loggers=cache_loggers,
+    )
+
+
+LOGGING = log_settings("text")
+
+# GET /metrics (api/core/metrics): open without a token except in production, which answers
+# 404 until METRICS_TOKEN is set.
+METRICS_TOKEN = env.get("METRICS_TOKEN")
+METRICS_TOKEN_REQUIRED = False
 
 # Settlement (README, "How it works"): senders hash into a fixed number of partitions, each drained
 # by one settler at a time in acceptance order. Give every worker process a partition: with more
@@ -335,7 +337,11 @@ SETTLEMENT_IDLE_MS = env.integer("SETTLEMENT_IDLE_MS", 250)
 SETTLEMENT_SWEEP_AFTER_SECONDS = env.integer("SETTLEMENT_SWEEP_AFTER_SECONDS", 5)
 CELERY_BEAT_SCHEDULE = {
     "settlement-sweep": {"task": "workers.tasks.settlement_sweep", "schedule": 5.0},
+    # The cheap checks of the ledger audit, for the metrics (README, "Operating it").
+    "ledger-audit-quick": {"task": "workers.tasks.ledger_audit_quick", "schedule": 60.0},
 }
+# Celery keeps its hands off logging: Django's LOGGING applies (api/config/celery.py).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Beat answers `celery inspect ping -d celerybeat@<host>` (its health check) only while its
 # scheduler has ticked within the last minute: it ticks every 5 s for the sweep, so a beat
 # silent that long is stuck, or cut off from the broker it sends the sweep through.

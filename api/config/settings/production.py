@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from api.config import env
 
 from .base import *  # noqa: F403
-from .base import DEBUG, database, welcome_credit_paise
+from .base import DEBUG, database, log_settings, welcome_credit_paise
 
 if DEBUG:
     raise ImproperlyConfigured(
@@ -31,13 +31,18 @@ DATABASES = {"default": database(None)}
 
 # Money is not handed out unless the operator says so.
 WELCOME_CREDIT_PAISE = welcome_credit_paise("0.00")
+# One JSON object per line, for the log shipper.
+LOGGING = log_settings("json")
+# /metrics answers 404 until the operator sets METRICS_TOKEN.
+METRICS_TOKEN_REQUIRED = True
 
 # TLS ends at the reverse proxy, which must set X-Forwarded-Proto and overwrite any value a
 # client sent; without it every request looks like plain http and is redirected forever.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", True)
-# Health probes come straight from the orchestrator over plain http, not through the proxy.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Health probes and the metrics scraper come straight over the private network, not through
+# the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 # Off by default: the preload list covers the whole registrable domain and takes months to

@@ -4,7 +4,7 @@ throttles and backlog limits (tests that check them set their own)."""
 from api.config import env
 
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK, cache, database
+from .base import REST_FRAMEWORK, cache, database, log_settings
 
 SECRET_KEY = env.local_secret("SECRET_KEY")
 AADHAAR_KEYS = env.local_secret("AADHAAR_KEYS")
@@ -18,6 +18,8 @@ CACHES = {"default": cache(REDIS_URL, "vaultpay-test")}
 CELERY_BROKER_URL = REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests capture the log lines they check (conftest `log_lines`).
+LOGGING = log_settings("text", cache_loggers=False)
 # Tests leave PENDING transfers behind on purpose (some back-dated); backpressure tests set
 # their own limits.
 MAX_PENDING = env.integer("MAX_PENDING", 10**9)

@@ -2,7 +2,6 @@ import re
 
 import pytest
 
-from api.core.middleware import RequestIdLogFilter
 from api.core.testing import assert_error
 
 FRESH_ID = re.compile(r"[0-9a-f]{32}")
@@ -48,9 +47,8 @@ def test_an_error_envelope_carries_the_replacement_id(client):
     assert FRESH_ID.fullmatch(error["request_id"])
 
 
-def test_log_lines_of_a_request_carry_its_id(client, caplog):
+def test_log_lines_of_a_request_carry_its_id(client, log_lines):
     client.get("/api/no-such-thing/", headers={"X-Request-ID": "trace-log"})
 
-    record = next(r for r in caplog.records if r.name == "django.request")
-    assert RequestIdLogFilter().filter(record)
-    assert record.request_id == "trace-log"
+    access = [line for line in log_lines() if line["logger"] == "vaultpay.access"]
+    assert [(line["request_id"], line["status"]) for line in access] == [("trace-log", 404)]

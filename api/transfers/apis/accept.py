@@ -158,7 +158,10 @@ class TransferCreateApi(APIView):
             return None
         request.throttle_counted = True  # the full path must not count this request again
         accepted = transfer_accept_fast(
-            sender_user_id=uuid.UUID(str(request.user.id)), idempotency_key=key, **fields
+            sender_user_id=uuid.UUID(str(request.user.id)),
+            idempotency_key=key,
+            request_id=request.request_id,
+            **fields,
         )
         if accepted is None:
             return None
@@ -184,7 +187,10 @@ class TransferCreateApi(APIView):
                 sender_user_id=sender_user_id, idempotency_key=key, fields=serializer.errors
             )
         transfer, created = transfer_accept(
-            sender_user_id=sender_user_id, idempotency_key=key, **serializer.validated_data
+            sender_user_id=sender_user_id,
+            idempotency_key=key,
+            request_id=request.request_id,
+            **serializer.validated_data,
         )
         return accepted_response(transfer, created)
 
@@ -280,5 +286,6 @@ class DepositCreateApi(APIView):
             receiver_email=serializer.validated_data["email"],
             amount=serializer.validated_data["amount"],
             idempotency_key=key,
+            request_id=request.request_id,
         )
         return accepted_response(transfer, created)

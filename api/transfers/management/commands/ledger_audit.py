@@ -1,26 +1,6 @@
-from contextlib import contextmanager
-
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
 
-from api.transfers.audit import ledger_audit_run
-
-
-@contextmanager
-def _one_snapshot():
-    """An outermost transaction that sees one snapshot: REPEATABLE READ, READ ONLY on
-    PostgreSQL; SQLite transactions are serializable already. Inside a transaction the caller
-    opened (a test case), the caller's transaction is used as it is."""
-    isolate = connection.vendor == "postgresql" and not connection.in_atomic_block
-    if isolate:
-        # SET TRANSACTION must be the transaction's first statement: let Django run a due
-        # connection health check (a SELECT) before the transaction begins, not inside it.
-        connection.close_if_health_check_failed()
-    with transaction.atomic(durable=True):
-        if isolate:
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        yield
+from api.transfers.audit import audit_snapshot, ledger_audit_run
 
 
 class Command(BaseCommand):
@@ -41,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, stale_after: int, **options):
         if stale_after < 0:
             raise CommandError("--stale-after must be 0 or more seconds.")
-        with _one_snapshot():
+        with audit_snapshot():
             report = ledger_audit_run(stale_after_seconds=stale_after)
         for violation in report.violations:
             self.stdout.write(violation)
