@@ -116,7 +116,8 @@ def settled_in(log: Path, offset: int) -> Settled:
 
 
 def tcp_peers(pid: int) -> Counter:
-    """Established TCP connections of `pid`'s network namespace by remote address:port
+    """Established TCP connections of `pid`'s network namespace by remote address:port, or by
+    remote address alone for connections from clients (to a port of this host)
     (/proc/<pid>/net/tcp is the table of the namespace the process is in)."""
     peers: Counter = Counter()
     for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
@@ -125,7 +126,11 @@ def tcp_peers(pid: int) -> Counter:
             continue
         address, port = fields[2].split(":")
         ip = ipaddress.IPv4Address(bytes.fromhex(address)[::-1])
-        peers[f"{ip}:{int(port, 16)}"] += 1
+        local_port = int(fields[1].split(":")[1], 16)
+        if local_port in (PORTS["web"], PORTS["ws"]):
+            peers[f"{ip} (clients)"] += 1
+        else:
+            peers[f"{ip}:{int(port, 16)}"] += 1
     return peers
 
 
