@@ -52,7 +52,7 @@ from loadtests.driver import Driver, Request, Retries, run
 from loadtests.netns import Network, netns_inode, netns_of
 from loadtests.report import Figure, Report, audit, machine
 from loadtests.servers import PrivateServers
-from loadtests.stack import ROOT, Stack, time_limit
+from loadtests.stack import ROOT, UNTHROTTLED, Stack, time_limit
 from loadtests.steady import SteadyLoad
 
 DATABASE = "vaultpay_multi"
@@ -63,12 +63,7 @@ SETTLED = re.compile(
     rb"Task workers\.tasks\.settle_partition\[[^\]]+\] succeeded in [0-9.]+s: (\d+)"
 )
 SETTINGS = {
-    # Socket users and the crowd pay many times a second; throttles are not what is measured.
-    "THROTTLE_TRANSFER": "100000/s",
-    "THROTTLE_USER": "100000/s",
-    "THROTTLE_ANON": "100000/s",
-    "THROTTLE_LOGIN": "100000/min",
-    "THROTTLE_TICKET": "100000/min",
+    **UNTHROTTLED,
     # INFO: each worker logs every task it finished with its result (transfers settled).
     "LOG_LEVEL": "INFO",
 }
@@ -121,7 +116,8 @@ def settled_in(log: Path, offset: int) -> Settled:
 
 
 def tcp_peers(pid: int) -> Counter:
-    """Established TCP connections of `pid`'s network namespace by remote address:port
+    """Established TCP connections of `pid`'s network namespace by remote address:port, or by
+    remote address alone for connections from clients (to a port of this host)
     (/proc/<pid>/net/tcp is the table of the namespace the process is in)."""
     peers: Counter = Counter()
     for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
@@ -130,7 +126,11 @@ def tcp_peers(pid: int) -> Counter:
             continue
         address, port = fields[2].split(":")
         ip = ipaddress.IPv4Address(bytes.fromhex(address)[::-1])
-        peers[f"{ip}:{int(port, 16)}"] += 1
+        local_port = int(fields[1].split(":")[1], 16)
+        if local_port in (PORTS["web"], PORTS["ws"]):
+            peers[f"{ip} (clients)"] += 1
+        else:
+            peers[f"{ip}:{int(port, 16)}"] += 1
     return peers
 
 
