@@ -23,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import tomllib
 import urllib.request
 from pathlib import Path
@@ -78,7 +79,7 @@ def provision(stack: Stack, results: Path) -> dict[str, str]:
     }
 
 
-def schemathesis(stack: Stack, env: dict[str, str], options: argparse.Namespace) -> int:
+def schemathesis(stack: Stack, env: dict[str, str], options: argparse.Namespace, say) -> int:
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
         "--config-file", str(CONFIG),
@@ -89,7 +90,7 @@ def schemathesis(stack: Stack, env: dict[str, str], options: argparse.Namespace)
         command += ["--seed", str(options.seed)]
     if options.max_examples is not None:
         command += ["--max-examples", str(options.max_examples)]
-    print("==> " + " ".join(command[2:]), flush=True)
+    say("schemathesis " + " ".join(command[1:]))
     return subprocess.run(command, cwd=ROOT, env={**os.environ, **env}, check=False).returncode  # noqa: S603
 
 
@@ -107,11 +108,19 @@ def main(argv=None) -> int:
         worker_concurrency=1,
         port=options.port,
     )
+    started = time.monotonic()
+
+    def say(text: str) -> None:
+        print(f"==> [{time.monotonic() - started:5.1f}s] {text}", flush=True)
+
     with time_limit(RUN_LIMIT), stack:
-        print(f"==> Stack: {stack.describe()}", flush=True)
+        say(f"Stack: {stack.describe()}")
         stack.reset()
         stack.start()
-        status = schemathesis(stack, provision(stack, options.results), options)
+        say("Stack up; provisioning")
+        env = provision(stack, options.results)
+        status = schemathesis(stack, env, options, say)
+        say("Waiting for settlement to drain, then ledger_audit")
         stack.ledger.wait_drained(timeout=60)
         audit = stack.manage("ledger_audit", check=False)
         print(audit.stdout + audit.stderr, end="", flush=True)

@@ -52,7 +52,7 @@ from loadtests.driver import Driver, Request, Retries, run
 from loadtests.netns import Network, netns_inode, netns_of
 from loadtests.report import Figure, Report, audit, machine
 from loadtests.servers import PrivateServers
-from loadtests.stack import ROOT, Stack, time_limit
+from loadtests.stack import ROOT, UNTHROTTLED, Stack, time_limit
 from loadtests.steady import SteadyLoad
 
 DATABASE = "vaultpay_multi"
@@ -63,12 +63,7 @@ SETTLED = re.compile(
     rb"Task workers\.tasks\.settle_partition\[[^\]]+\] succeeded in [0-9.]+s: (\d+)"
 )
 SETTINGS = {
-    # Socket users and the crowd pay many times a second; throttles are not what is measured.
-    "THROTTLE_TRANSFER": "100000/s",
-    "THROTTLE_USER": "100000/s",
-    "THROTTLE_ANON": "100000/s",
-    "THROTTLE_LOGIN": "100000/min",
-    "THROTTLE_TICKET": "100000/min",
+    **UNTHROTTLED,
     # INFO: each worker logs every task it finished with its result (transfers settled).
     "LOG_LEVEL": "INFO",
 }

@@ -44,16 +44,17 @@ from pathlib import Path
 from loadtests.driver import run
 from loadtests.history import History, read
 from loadtests.report import Figure, Report, audit, machine
-from loadtests.stack import ROOT, Component, Stack, children, local_urls, time_limit
+from loadtests.stack import (
+    ROOT,
+    UNTHROTTLED,
+    Component,
+    Stack,
+    children,
+    local_urls,
+    time_limit,
+)
 from loadtests.steady import SteadyLoad
 
-SETTINGS = {
-    "THROTTLE_TRANSFER": "100000/s",
-    "THROTTLE_USER": "100000/s",
-    "THROTTLE_ANON": "100000/s",
-    "THROTTLE_LOGIN": "100000/min",
-    "THROTTLE_TICKET": "100000/min",
-}
 RELOAD_TIMEOUT = 60.0
 
 
@@ -213,7 +214,7 @@ def main(argv=None) -> int:
         print(f"==> [{time.monotonic() - began:5.1f}s] {text}", flush=True)
 
     stack = Stack(
-        database_url=database_url, redis_url=redis_url, run_dir=run_dir, settings=SETTINGS,
+        database_url=database_url, redis_url=redis_url, run_dir=run_dir, settings=UNTHROTTLED,
         web_processes=2, workers=2, worker_concurrency=1,
     )  # fmt: skip
     try:

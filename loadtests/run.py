@@ -40,7 +40,7 @@ from loadtests.report import Figure, Report, audit, load_figures, machine
 from loadtests.scenarios import Mix, SocketPayers
 from loadtests.shapes import RampThenConstant
 from loadtests.sockets import Delivery, Socket, SocketTally, open_all
-from loadtests.stack import ROOT, Stack, local_urls, manage, time_limit
+from loadtests.stack import ROOT, UNTHROTTLED, Stack, local_urls, manage, time_limit
 
 TARGETS = {
     "accept_rate": 800,
@@ -51,16 +51,6 @@ TARGETS = {
     "sustained_rate": 500,
     "sustained_seconds": 3600,
     "sustained_over_1s": 0.01,
-}
-SETTINGS = {
-    # One sender pays hundreds of times a second (hot sender, A<->B, replays): the per-user
-    # transfer throttle must not be what is measured. Staff deposits share the user scope;
-    # token refreshes are anonymous.
-    "THROTTLE_TRANSFER": "100000/s",
-    "THROTTLE_USER": "100000/s",
-    "THROTTLE_ANON": "100000/s",
-    "THROTTLE_LOGIN": "100000/min",
-    "THROTTLE_TICKET": "100000/min",
 }
 
 
@@ -124,7 +114,7 @@ class Run:
             )
             self.stack = Stack(
                 database_url=database_url, redis_url=redis_url, run_dir=self.run_dir,
-                settings=SETTINGS, web_processes=options.web_workers, workers=options.workers,
+                settings=UNTHROTTLED, web_processes=options.web_workers, workers=options.workers,
                 worker_concurrency=options.worker_concurrency, port=options.port,
                 ws_port=options.port + 1 if options.port else 0,
             )  # fmt: skip

@@ -2,10 +2,9 @@
 
 New transfers and deposits are refused (503 `overloaded`) while the PENDING backlog holds
 more than MAX_PENDING transfers or its oldest has waited more than MAX_PENDING_AGE seconds
-(README "Faults and overload"). Requests rarely count the backlog themselves: a daemon thread
+(README "Faults and overload"). Requests never count the backlog themselves: a daemon thread
 per process reads it from PostgreSQL, at most once a second while requests ask, so the check
-costs a request nothing and works without Redis; a request reads it only when the process
-has no fresh view. The thread starts with the first check in a
+costs a request nothing and works without Redis. The thread starts with the first check in a
 process (again in a forked child) and keeps a database connection of its own while busy.
 """
 
@@ -27,7 +26,8 @@ logger = logging.getLogger(__name__)
 REFRESH_SECONDS = 1.0
 # The watcher closes its database connection after this long without requests.
 IDLE_SECONDS = 30.0
-# A view older than this is not trusted: the request reads the backlog itself.
+# A view older than this (the database is down or slow) is no view: accepts then go on and
+# meet the database themselves.
 STALE_SECONDS = 5.0
 OVERLOADED_RETRY_AFTER_SECONDS = 2
 
@@ -124,13 +124,10 @@ os.register_at_fork(after_in_child=_watcher_reset)
 
 def backlog_overloaded() -> bool:
     """Whether new transfers must be refused, by this process's view of the backlog (at most
-    a second or two old while requests arrive). A process without a fresh view (its first
-    request, after an idle spell, or a watcher starved of CPU) reads the backlog in the
-    request instead, so that it never accepts on a view it does not have; that read raises a
-    django.db.Error while PostgreSQL is down, as the accept itself would."""
+    a second old). False until the first view is read, and while the view is stale."""
     view = _watcher.current()
     if view is None or time.monotonic() - view.read_at > STALE_SECONDS:
-        view = _watcher.view = backlog_read()
+        return False
     if view.pending > settings.MAX_PENDING:
         return True
     oldest = view.oldest_created_at

@@ -29,12 +29,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 
+import redis
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from api.core import heartbeats
 from api.core.metrics.catalogue import MARKS, PROCESS
-from api.core.redis import UNAVAILABLE_ERRORS, redis_client
+from api.core.redis import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,10 @@ class _Flusher:
 
     def _run(self) -> None:
         while not self._stopped.wait(FLUSH_SECONDS):
-            self.flush()
+            try:
+                self.flush()
+            except Exception:  # the thread must outlive any surprise; the next flush retries
+                logger.exception("Metrics flush failed")
 
     def flush(self) -> None:
         """Adds what changed since the last flush to Redis; never raises."""
@@ -102,7 +106,7 @@ class _Flusher:
                 pipeline.zadd(KEY_PROCESSES, {self.process_id: time.time()})
             try:
                 pipeline.execute()
-            except UNAVAILABLE_ERRORS as error:
+            except redis.RedisError as error:
                 logger.warning("Metrics not flushed to Redis (%s); retried", type(error).__name__)
                 return
             self._flushed = totals
@@ -154,7 +158,7 @@ def mark(name: str, value: float) -> None:
     assert name in MARKS, name
     try:
         redis_client().hset(KEY_MARKS, name, value)
-    except UNAVAILABLE_ERRORS as error:
+    except redis.RedisError as error:
         logger.warning("Metric %s not recorded (%s)", name, type(error).__name__)
 
 
@@ -169,7 +173,7 @@ class SharedMetricsCollector(Collector):
         )
         try:
             totals, gauges, marks, workers = self._read()
-        except UNAVAILABLE_ERRORS:
+        except redis.RedisError:
             up.add_metric([], 0)
             yield up
             return

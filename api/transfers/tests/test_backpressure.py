@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from api.accounts.selectors import account_treasury_get
 from api.core.testing import assert_error
-from api.transfers import backlog
 from api.transfers.backlog import backlog_overloaded
 from api.transfers.idempotency import transfer_fingerprint
 from api.transfers.models import Transfer
@@ -165,19 +164,3 @@ def test_a_key_being_stored_concurrently_replays_and_never_gets_503(settings, pe
     else:
         assert_overloaded(answers[0])
         assert not Transfer.objects.filter(idempotency_key=key).exists()
-
-
-def test_a_process_without_a_fresh_view_reads_the_backlog_in_the_request(settings, people):
-    """A stale view (an idle spell, or the watcher starved of CPU) is never trusted: the
-    request reads the backlog itself, so an old PENDING transfer refuses new ones at once."""
-    alice, bob, _ = people
-    old = pending_create(sender=alice, receiver=bob, amount=100)
-    Transfer.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(seconds=31))
-    time.sleep(2 * backlog.REFRESH_SECONDS)  # the watcher's last asked-for read is done
-    settings.MAX_PENDING_AGE = 30
-    backlog._watcher.view = backlog.BacklogView(
-        pending=0, oldest_created_at=None, read_at=time.monotonic() - backlog.STALE_SECONDS - 1
-    )
-
-    assert_overloaded(pay(client_of(alice), bob, "1.00", key="after-a-stale-view"))
-    assert not Transfer.objects.filter(idempotency_key="after-a-stale-view").exists()
