@@ -368,9 +368,11 @@ class MultiHost:
         )
         self.report.notes.append(
             "A settler stays on its partition while work arrives and hands it to a new task "
-            "after 0.5 s, at the back of the queue; whichever worker process is free takes "
-            "it. With as many partitions as worker processes, each host holds a partition "
-            "nearly all the time, so each settles about its partitions' share of the senders."
+            "after 0.5 s, at the back of the queue, which the next worker process to ask for "
+            "work takes: the same one, or the other host's when its drain ended first. With "
+            "as many partitions as worker processes, each host is nearly always draining one "
+            "partition or the other, so each settles about half the transfers whatever the "
+            "senders' split between the partitions."
         )
         self.report.write(options.results)
         print(f"\n{self.report.markdown()}\n==> Report written to {options.results}")

@@ -3,11 +3,13 @@ nothing a client can see goes wrong.
 
 The restart of each kind of process, as an operator (or a process manager) does it:
 
-- `web`: SIGHUP to the server's main process. granian answers it worker by worker: a new
-  worker process (which loads the application afresh, so new code), then an old one stopped
-  gracefully (gunicorn starts all the new ones, then stops all the old ones); the listening
-  socket stays open in the main process all along, so no connection is refused and no
-  request is cut. Done when every worker process is new.
+- `web`: a second server beside the running one on the same port (granian binds a socket
+  per worker with SO_REUSEPORT), which loads the application afresh (so new code); once each
+  of its workers listens, SIGTERM to the old one, whose workers finish what they hold. Not
+  SIGHUP: granian then replaces workers on a timer (`--respawn-interval`), not when the new
+  ones are ready, and when workers start slower than that (7-15 s on a busy machine) no
+  worker listens for a moment and connections are refused. A server whose workers share
+  one socket (gunicorn) gets SIGHUP: its main process keeps the socket open throughout.
 - `ws`: SIGTERM (it closes every socket 1012 "service restart" and exits within 10 s), then
   start it again. Clients reconnect with `after_seq` and miss nothing; behind a proxy with two
   socket servers, restart one at a time and the clients move to the other.
@@ -29,15 +31,28 @@ Run: .venv/bin/python -m loadtests.rolling --help
 
 import argparse
 import asyncio
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from loadtests.driver import run
+from loadtests.history import History, read
 from loadtests.report import Figure, Report, audit, machine
-from loadtests.stack import ROOT, UNTHROTTLED, Component, Stack, local_urls, time_limit
+from loadtests.stack import (
+    ROOT,
+    UNTHROTTLED,
+    Component,
+    Stack,
+    children,
+    local_urls,
+    time_limit,
+)
 from loadtests.steady import SteadyLoad
 
 RELOAD_TIMEOUT = 60.0
@@ -54,23 +69,72 @@ class Restart:
 
     @property
     def replaced(self) -> bool:
-        """Every process that served is gone and as many new ones serve."""
-        if self.component == "web":  # the master stays; its workers are replaced
-            return self.before[0] == self.after[0] and (
-                not set(self.before[1:]) & set(self.after[1:])
-                and len(self.after) == len(self.before)
-            )
-        return not set(self.before) & set(self.after) and len(self.after) == len(self.before)
+        """Every process that served is gone and as many new ones serve (after a SIGHUP the
+        web server's main process stays and only its workers are new)."""
+        kept = self.before[:1] if self.how.startswith("SIGHUP") else []
+        return set(self.before) & set(self.after) == set(kept) and len(self.after) == len(
+            self.before
+        )
 
 
 def pids(component: Component) -> list[int]:
     return [component.pid, *component.children()] if component.alive() else []
 
 
+def listening(pids: list[int], port: int) -> int:
+    """How many distinct sockets listening on `port` the processes `pids` hold. A server that
+    binds a socket of its own in each worker (SO_REUSEPORT, as granian does on Linux) holds
+    one per worker that serves; one whose workers share their master's socket holds one."""
+    if not pids:
+        return 0
+    listen = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pids[0]}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # LISTEN
+                listen.add(f"socket:[{fields[9]}]")
+    held = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):  # a process that just ended
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target in listen:
+                        held.add(target)
+    return len(held)
+
+
+def web_replace(component: Component, workers: int, port: int) -> str:
+    """Starts a second web server beside the running one on the same port (SO_REUSEPORT),
+    waits until each of its workers listens, i.e. has loaded the application, then stops the
+    old one with SIGTERM (its workers finish what they hold). Servers whose workers share one
+    socket get SIGHUP instead, then every worker is waited for."""
+    old = component.popen
+    if listening(pids(component), port) < workers:
+        return web_reload(component, workers)
+    new = component.spawn()
+    deadline = time.monotonic() + RELOAD_TIMEOUT
+    while listening([new.pid, *children(new.pid)], port) < workers:
+        if new.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the new web server did not serve within {RELOAD_TIMEOUT:g}s")
+        time.sleep(0.1)
+    component.popen = new
+    old.send_signal(signal.SIGTERM)
+    try:
+        old.wait(timeout=RELOAD_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(old.pid, signal.SIGKILL)
+        old.wait()
+    return (
+        "a second server beside it on the port, then SIGTERM to the old one once every new "
+        "worker listened"
+    )
+
+
 def web_reload(component: Component, workers: int) -> str:
     """SIGHUP to the master; waits until `workers` worker processes serve, none of them old."""
     old = set(component.children())
-    component.popen.send_signal(1)  # SIGHUP
+    component.popen.send_signal(signal.SIGHUP)
     deadline = time.monotonic() + RELOAD_TIMEOUT
     while True:
         current = set(component.children())
@@ -95,11 +159,28 @@ def rolling_restart(stack: Stack, *, pause: float, log=print) -> list[Restart]:
         time.sleep(pause)
         before = pids(component)
         at, started = time.time(), time.monotonic()
-        how = web_reload(component, workers) if name == "web" else restart(component)
+        web = name == "web"
+        how = web_replace(component, workers, stack.port) if web else restart(component)
         step = Restart(name, how, at, time.monotonic() - started, before, pids(component))
         log(f"==> Restarted {name} in {step.seconds:.1f}s ({how})")
         done.append(step)
     return done
+
+
+def unanswered_by_restart(history: Path, restarts: list[Restart]) -> str:
+    """Each request that got no answer, counted under the restart that was under way when it
+    was sent (up to 2 s after it ended), with the errors seen."""
+    sent, found = {}, Counter()
+    for line in read(history):
+        if line["t"] == "send":
+            sent[(line["op"], line["attempt"])] = line["at"]
+        elif line["t"] == "no_answer":
+            at = sent[(line["op"], line["attempt"])]
+            during = next(
+                (r.component for r in restarts if r.at <= at <= r.at + r.seconds + 2), "none"
+            )
+            found[(during, line["error"])] += 1
+    return ", ".join(f"{during}: {error} x{n}" for (during, error), n in found.items())
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -141,9 +222,10 @@ def main(argv=None) -> int:
             say(f"Starting the stack: database {stack.database}, {stack.redis_url}")
             stack.reset()
             stack.start()
+            history = History(run_dir / "history.jsonl")
             steady = SteadyLoad(
                 stack, users=options.users, sockets=options.sockets, rate=options.rate,
-                duration=options.duration, run_dir=run_dir, log=say,
+                duration=options.duration, run_dir=run_dir, history=history, log=say,
             )  # fmt: skip
             restarts: list[Restart] = []
 
@@ -153,6 +235,7 @@ def main(argv=None) -> int:
                 )
 
             outcome = run(steady.run(during=during))
+            history.close()
             stack.stop()  # the audit sees the ledger at rest
             problems += steady.figures(report, outcome)
             for step in restarts:
@@ -167,6 +250,12 @@ def main(argv=None) -> int:
                 )
                 if not step.replaced:
                     problems.append(f"{step.component} not replaced: {step.before} -> {step.after}")
+            report.figure(
+                Figure(
+                    "Requests without an answer, by the restart under way when sent",
+                    unanswered_by_restart(history.path, restarts) or "none",
+                )
+            )
             if len(restarts) != len(stack.components):
                 problems.append("not every process was restarted during the load")
             if not audit(stack, report):

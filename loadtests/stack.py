@@ -176,11 +176,11 @@ class Component:
     def children(self) -> list[int]:
         return children(self.pid) if self.alive() else []
 
-    def start(self) -> None:
-        """Starts the process and waits until it serves (bounded)."""
-        offset = self.log.stat().st_size if self.log.exists() else 0
+    def spawn(self) -> subprocess.Popen:
+        """Starts another process of this component, its output appended to the log; not
+        waited for (`start()` waits)."""
         with self.log.open("ab") as out:
-            self.popen = subprocess.Popen(  # noqa: S603 - the Procfile's command, our env
+            return subprocess.Popen(  # noqa: S603 - the Procfile's command, our env
                 [*netns_exec(self.netns), "/bin/bash", "-c", f"exec {self.command}"],
                 cwd=ROOT,
                 env=self.env,
@@ -188,6 +188,11 @@ class Component:
                 stderr=out,
                 start_new_session=True,
             )
+
+    def start(self) -> None:
+        """Starts the process and waits until it serves (bounded)."""
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        self.popen = self.spawn()
         deadline = time.monotonic() + START_TIMEOUT
         while not self._ready(offset):
             if not self.alive() or time.monotonic() > deadline:

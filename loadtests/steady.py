@@ -31,6 +31,7 @@ from websockets.exceptions import ConnectionClosed
 
 from loadtests.data import Population, TokenKeeper
 from loadtests.driver import Driver, Request, Retries, Tally, percentile
+from loadtests.history import History
 from loadtests.provision import provision
 from loadtests.report import Figure, Report, load_figures
 from loadtests.scenarios import Mix, SocketPayers
@@ -69,6 +70,7 @@ class SteadyLoad:
         retries: Retries | None = None,
         request_timeout: float = 10.0,
         seed: int | None = None,
+        history: History | None = None,
         log=print,
     ) -> None:
         self.stack, self.users, self.socket_users = stack, users, sockets
@@ -76,6 +78,7 @@ class SteadyLoad:
         self.retries, self.request_timeout, self.seed, self.log = (
             retries or Retries(), request_timeout, seed, log,
         )  # fmt: skip
+        self.history = history  # every request, answer and socket frame, when given
         self.shape = RampThenConstant(rate, duration, min(10.0, duration / 10))
         self.socket_rate = min(10.0, max(1.0, rate / 20))
         self.population: Population | None = None
@@ -84,8 +87,9 @@ class SteadyLoad:
     async def run(self, during: Callable[[], Awaitable] | None = None) -> Outcome:
         outcome = Outcome()
         async with Driver(
-            self.stack.base_url, request_timeout=self.request_timeout, retries=self.retries
-        ) as driver:
+            self.stack.base_url, request_timeout=self.request_timeout, retries=self.retries,
+            history=self.history,
+        ) as driver:  # fmt: skip
             population = await self._provision(driver)
             keeper = TokenKeeper(
                 driver, population.wallets(), issued_at=population.issued_at,
