@@ -20,6 +20,7 @@ transfer's SUCCESS on its sender's socket (the open-loop benchmark, hundreds of 
 """
 
 import asyncio
+import contextlib
 import itertools
 import multiprocessing
 import threading
@@ -172,6 +173,23 @@ class Socket:
             await ws.close()
         if self.reader is not None:
             await self.reader
+
+
+# How long a run's final ping of each socket may wait for it to be open and answer.
+SYNC_TIMEOUT = 30.0
+
+
+async def synced(socket: Socket, timeout: float = SYNC_TIMEOUT) -> bool:
+    """Pings once the socket is open (it may be reconnecting); True when it answered within
+    `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if socket.ws is not None and socket.hello is not None and socket.hello.done():
+            with contextlib.suppress(ConnectionClosed, TimeoutError):
+                await socket.sync()
+                return True
+        await asyncio.sleep(0.2)
+    return False
 
 
 async def open_all(sockets: list[Socket], parallel: int = 50) -> list[Socket]:

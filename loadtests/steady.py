@@ -27,8 +27,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from websockets.exceptions import ConnectionClosed
-
 from loadtests.data import Population, TokenKeeper
 from loadtests.driver import Driver, Request, Retries, Tally, percentile
 from loadtests.history import History
@@ -36,10 +34,9 @@ from loadtests.provision import provision
 from loadtests.report import Figure, Report, load_figures
 from loadtests.scenarios import Mix, SocketPayers
 from loadtests.shapes import RampThenConstant
-from loadtests.sockets import Delivery, Socket, SocketTally, open_all
+from loadtests.sockets import Delivery, Socket, SocketTally, open_all, synced
 
 DRAIN_TIMEOUT = 120.0
-SYNC_TIMEOUT = 30.0
 
 
 @dataclass
@@ -231,16 +228,3 @@ class SteadyLoad:
         else:
             problems.append("the socket users measured nothing")
         return problems
-
-
-async def synced(socket: Socket, timeout: float = SYNC_TIMEOUT) -> bool:
-    """Pings once the socket is open (it may be reconnecting); True when it answered within
-    `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if socket.ws is not None and socket.hello is not None and socket.hello.done():
-            with contextlib.suppress(ConnectionClosed, TimeoutError):
-                await socket.sync()
-                return True
-        await asyncio.sleep(0.2)
-    return False

@@ -24,7 +24,6 @@ Everything this run started is stopped at the end, on error, Ctrl-C and the time
 
 import argparse
 import asyncio
-import contextlib
 import dataclasses
 import random
 import secrets
@@ -34,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.exceptions import InvalidHandshake
 
 from loadtests.chaos import checker
 from loadtests.chaos.faults import Faults
@@ -51,7 +50,7 @@ from loadtests.provision import provision
 from loadtests.report import Figure, Report, machine
 from loadtests.servers import PrivateServers
 from loadtests.shapes import RampThenConstant
-from loadtests.sockets import Socket, SocketTally
+from loadtests.sockets import Socket, SocketTally, synced
 from loadtests.stack import ROOT, Stack, time_limit
 
 RECOVERY_LIMIT = 30.0
@@ -72,7 +71,6 @@ SETTINGS = {
 # A request is retried (same key, same body) until it gets an answer other than 503
 # service_unavailable; a 503 overloaded is final (its key must then not exist).
 RETRIES = Retries(attempts=1_000_000, codes=frozenset({"service_unavailable"}), max_wait=5.0)
-SYNC_TIMEOUT = 30.0  # each socket's final ping
 # How long the open loop may run past its last due request: retries still waiting for the
 # system to come back; past this the run is aborted (the system never came back).
 LOAD_OVERRUN = 120.0
@@ -357,23 +355,13 @@ class ChaosRun:
             await asyncio.to_thread(ledger.wait_drained, timeout=self.profile.quiet)
         except TimeoutError as exc:
             self.notes.append(f"not quiet {self.profile.quiet:.0f}s after the load: {exc}")
-        results = await asyncio.gather(*(self.sync(s) for s in sockets))
+        results = await asyncio.gather(*(synced(s) for s in sockets))
         unsynced = [s.wallet.email for s, ok in zip(sockets, results, strict=True) if not ok]
         if unsynced:
             self.notes.append(
                 f"{len(unsynced)} sockets did not answer the final ping: {unsynced[:5]}"
             )
         await asyncio.gather(*(s.close() for s in sockets))
-
-    async def sync(self, socket: Socket) -> bool:
-        deadline = time.monotonic() + SYNC_TIMEOUT
-        while time.monotonic() < deadline:
-            if socket.ws is not None and socket.hello is not None and socket.hello.done():
-                with contextlib.suppress(ConnectionClosed, TimeoutError):
-                    await socket.sync()
-                    return True
-            await asyncio.sleep(0.2)
-        return False
 
     # Figures --------------------------------------------------------------------------------
 
