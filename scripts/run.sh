@@ -89,9 +89,7 @@ say "Loading demo data (only into an empty database)"
 python manage.py seed_demo --if-empty
 
 if [[ -f web/package.json ]]; then
-    say "Building the web app"
-    ensure_web_packages
-    (cd web && npm run build)
+    ensure_web_build
 fi
 
 say "Collecting static files"

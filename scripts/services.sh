@@ -1,9 +1,11 @@
 # Sourced by scripts/run.sh, scripts/test.sh and scripts/loadtest.sh: start PostgreSQL and
 # Redis on their usual local ports when they are down (each step is skipped when
-# DATABASE_URL / REDIS_URL name servers elsewhere), and install the web app's npm packages
-# when package-lock.json changed since the last install.
+# DATABASE_URL / REDIS_URL name servers elsewhere), install the web app's npm packages
+# when package-lock.json changed since the last install, and build the web app when its
+# sources changed since the last build.
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+# Each step with the seconds since the script started, so a slow phase shows.
+say() { printf '\033[1m==> %s\033[0m \033[2m(%d s)\033[0m\n' "$*" "$SECONDS"; }
 die() { printf '\033[31mError: %s\033[0m\n' "$*" >&2; exit 1; }
 
 wait_for() {  # wait_for <what> <command...>
@@ -45,4 +47,18 @@ ensure_web_packages() {
         say "web: npm ci"
         (cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
     fi
+}
+
+# What the build reads; web/dist/index.html is written by every build.
+WEB_SOURCES=(web/src web/public web/index.html web/package.json web/package-lock.json
+    web/vite.config.ts web/tsconfig.json)
+
+ensure_web_build() {
+    ensure_web_packages
+    if [[ -f web/dist/index.html && -z "$(find "${WEB_SOURCES[@]}" -newer web/dist/index.html -print -quit)" ]]; then
+        return
+    fi
+    say "web: build (type check, then vite)"
+    local output
+    output="$(cd web && npm run --silent build 2>&1)" || { echo "$output"; die "the web app does not build (see above)"; }
 }

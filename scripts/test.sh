@@ -143,8 +143,7 @@ if [[ "${CONFORMANCE:-1}" != 0 ]]; then
 fi
 
 # Built before pytest: the proxy test serves it through nginx, and the end-to-end run after.
-say "web: build"
-(cd web && npm run --silent build >/dev/null) || die "the web app does not build (see above)"
+ensure_web_build
 ensure_nginx
 
 say "pytest against PostgreSQL and Redis (a throwaway test database is created and dropped)"

@@ -1,7 +1,7 @@
 """The ASGI application: HTTP to Django, WebSockets through the origin check and ticket
 authentication to the realtime routes.
 
-The Procfile serves REST with gunicorn (WSGI) on PORT and runs this application under
+The Procfile serves REST with granian (WSGI) on PORT and runs this application under
 uvicorn on WS_PORT for the sockets (`python -m realtime.serve`, which bounds its shutdown); it
 serves HTTP too, so one ASGI server could serve everything (more slowly: see the README's
 realtime section).

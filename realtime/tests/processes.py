@@ -1,5 +1,5 @@
 """Real processes for end-to-end tests: the socket server (the Procfile's `ws` command, which
-also serves HTTP) and the WSGI server (gunicorn, as the Procfile's `web` process runs it)
+also serves HTTP) and the WSGI server (the Procfile's `web` command: granian)
 against the test database and Redis, and a WebSocket client (`websockets`) that records
 everything it receives on a thread of its own. Private Redis servers come from
 api.core.tests.servers."""
@@ -145,20 +145,17 @@ class AsgiServer:
 
 
 class WsgiServer(AsgiServer):
-    """The REST API under gunicorn's sync workers, as the Procfile's `web` process serves it."""
+    """The REST API as the Procfile's `web` command serves it (granian, `workers` processes)."""
 
     def __init__(self, *, log: Path, workers: int = 2) -> None:
         super().__init__(log=log)
         self.workers = workers
 
     def _command(self) -> list[str]:
-        return [
-            sys.executable, "-m", "gunicorn", "api.config.wsgi",
-            "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-        ]  # fmt: skip
+        return ["bash", "-c", f"exec {procfile_command('web')}"]
 
     def _env(self) -> dict[str, str]:
-        return {}
+        return {"WEB_CONCURRENCY": str(self.workers)}
 
 
 class Watcher:

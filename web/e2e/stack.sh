@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The real VaultPay stack for the end-to-end run, on a database of its own:
-#   gunicorn (REST and the built web app) on E2E_PORT, uvicorn (WebSockets) on E2E_PORT+1,
+#   granian (REST and the built web app) on E2E_PORT, uvicorn (WebSockets) on E2E_PORT+1,
 #   one Celery worker and Celery beat. Started by Playwright (webServer), stopped with SIGTERM.
 # Needs: PostgreSQL and Redis running, the Python venv, and a built web app (web/dist).
 set -euo pipefail
@@ -74,7 +74,8 @@ for _ in $(seq 600); do
     sleep 0.1
 done
 # Last, so that /readyz answering means everything is up.
-gunicorn api.config.wsgi --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - >"$LOGS/web.log" 2>&1 &
+granian api.config.wsgi:application --interface wsgi --host 127.0.0.1 --port "$PORT" --workers 2 \
+    --blocking-threads 1 >"$LOGS/web.log" 2>&1 &
 pids+=($!)
 echo "e2e: http://127.0.0.1:$PORT/ (sockets on $WS_PORT), logs in web/.e2e/logs"
 wait -n "${pids[@]}"

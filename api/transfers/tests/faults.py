@@ -4,6 +4,7 @@ how long it took, and the wait for accepted transfers to settle."""
 import time
 import uuid
 from dataclasses import dataclass, field
+from email.message import Message
 
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -16,7 +17,7 @@ class Answer:
     request: str
     status: int
     seconds: float
-    headers: dict
+    headers: Message  # header names match whatever their case, as in HTTP
     body: dict
 
 
@@ -35,7 +36,7 @@ class RecordingClient:
         started = time.monotonic()
         status, answer_headers, answer = self.server.request(method, path, body, token, headers)
         recorded = Answer(
-            f"{method} {path}", status, time.monotonic() - started, dict(answer_headers), answer
+            f"{method} {path}", status, time.monotonic() - started, answer_headers, answer
         )
         self.answers.append(recorded)
         if status == 202:

@@ -1,4 +1,4 @@
-"""A PostgreSQL outage under the real stack: gunicorn serving the WSGI app, a Celery worker
+"""A PostgreSQL outage under the real stack: granian serving the WSGI app, a Celery worker
 and beat, on a PostgreSQL cluster of the test's own that crashes (immediate stop) and, later,
 shuts down cleanly for a few seconds; Redis is the test's own too."""
 

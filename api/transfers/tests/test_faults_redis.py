@@ -1,4 +1,4 @@
-"""A Redis outage under the real stack: gunicorn serving the WSGI app (the Procfile's `web`),
+"""A Redis outage under the real stack: granian serving the WSGI app (the Procfile's `web`),
 a Celery worker and beat, on PostgreSQL, with a Redis server of the test's own that is
 killed (and restarted empty) or frozen (SIGSTOP) and thawed, also while the worker holds a
 delivered, unacknowledged task."""
