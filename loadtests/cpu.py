@@ -8,12 +8,15 @@
 Parts: each component of the stack (`web`, `ws`, `worker`, `beat`: the sessions of the
 processes it started, children included), `PostgreSQL` (backends of the run's database),
 `Redis` (every redis-server: shared with anyone else using one) and the `load generator`
-(this process and the programs it runs itself, such as wrk). Other work on the same two
-cores (another test suite, say) slows every figure, so a report also gives the share of the
-whole machine that processes outside the run took (from /proc/stat, so short-lived
-processes count too, less the run's own processes and PostgreSQL's background processes)
-and the busiest of them by command. A process that
-ended meanwhile is missed by the per-part figures and counted as another's share.
+(this process and the programs it runs itself, such as wrk). PostgreSQL also gets the CPU of
+the backends that ended meanwhile (the postmaster's reaped children's time): Django replaces
+a connection after CONN_MAX_AGE, so over a long run most backends end before they are read,
+and those of any other database on the server count too (benchmarks run alone). Other work
+on the same two cores (another test suite, say) slows every figure, so a report also gives
+the share of the whole machine that processes outside the run took (from /proc/stat, so
+short-lived processes count too, less the run's own processes and PostgreSQL's background
+processes) and the busiest of them by command. Any other process of the run that ended
+meanwhile is missed by the per-part figures and counted as another's share.
 """
 
 import os
@@ -34,6 +37,7 @@ class Process(NamedTuple):
     session: int
     cmdline: str
     ticks: int  # CPU (user + system) so far
+    reaped: int  # CPU of the children it has waited for (cutime + cstime)
 
 
 def processes() -> Iterator[Process]:
@@ -47,10 +51,11 @@ def processes() -> Iterator[Process]:
         except OSError:
             continue  # the process ended meanwhile
         # Fields after the parenthesised command name: state [0], parent [1], session [3],
-        # utime [11], stime [12].
+        # utime [11], stime [12], cutime [13], cstime [14].
         fields = stat.rsplit(")", 1)[1].split()
         ticks = int(fields[11]) + int(fields[12])
-        yield Process(int(entry.name), int(fields[1]), int(fields[3]), cmdline, ticks)
+        reaped = int(fields[13]) + int(fields[14])
+        yield Process(int(entry.name), int(fields[1]), int(fields[3]), cmdline, ticks, reaped)
 
 
 def command_name(cmdline: str) -> str:
@@ -58,6 +63,11 @@ def command_name(cmdline: str) -> str:
     if cmdline.startswith("postgres"):
         return cmdline[:40]
     return " ".join(Path(word).name for word in cmdline.split()[:3])[:40] or "?"
+
+
+def _is_postmaster(cmdline: str) -> bool:
+    # `/usr/lib/postgresql/15/bin/postgres -D ...`; its backends are `postgres: ...`.
+    return Path(cmdline.split(" ", 1)[0]).name == "postgres"
 
 
 def _busy_ticks() -> int:
@@ -118,6 +128,8 @@ class CpuMeter:
             if part is None and process.cmdline.startswith("postgres"):
                 part = ""  # PostgreSQL's background processes: the run's, not a part
             found[process.pid] = (command_name(process.cmdline), part, process.ticks)
+            if _is_postmaster(process.cmdline):  # keyed apart from any real pid
+                found[-process.pid] = ("postgres (ended backends)", "PostgreSQL", process.reaped)
         return found
 
     def start(self) -> None:

@@ -40,7 +40,17 @@ class DigitsIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class DocumentedCharField(serializers.CharField):
+class StringField(serializers.CharField):
+    """A CharField that takes only a JSON string. DRF's own turns a number into its digits,
+    so `"note": 5` would be stored as "5" although the schema says string."""
+
+    def to_internal_value(self, data) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class DocumentedCharField(StringField):
     """A CharField whose OpenAPI schema also states rules that a service checks after the
     serializer (a pattern, a format, a length), so that clients see them before sending.
     `schema` is merged into the field's generated schema (api/core/schema.py)."""

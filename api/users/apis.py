@@ -12,7 +12,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from api.core.exceptions import ApplicationError
-from api.core.fields import DocumentedCharField
+from api.core.fields import DocumentedCharField, StringField
 from api.core.schema import EMAIL_PATTERN, errors, not_blank_pattern, stripped_pattern
 from api.core.throttling import ScopedCounterThrottle
 from api.users.login_failures import login_failure_record, login_failures_wait
@@ -146,7 +146,7 @@ class UserLoginApi(APIView):
     class InputSerializer(serializers.Serializer):
         # Any string: an unknown address is the same 401 as a wrong password.
         email = DocumentedCharField(schema={"pattern": not_blank_pattern()})
-        password = serializers.CharField(trim_whitespace=False)
+        password = StringField(trim_whitespace=False)
 
         class Meta:
             ref_name = "UserLogin"
@@ -262,7 +262,7 @@ class UserAadhaarRevealApi(APIView):
     throttle_scope = "reveal"
 
     class InputSerializer(serializers.Serializer):
-        password = serializers.CharField(trim_whitespace=False)
+        password = StringField(trim_whitespace=False)
 
         class Meta:
             ref_name = "AadhaarReveal"

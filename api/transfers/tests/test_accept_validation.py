@@ -121,6 +121,25 @@ CASES = {
         "validation_error",
         {"receiver_email": ["Ensure this field has no more than 254 characters."]},
     ),
+    # a JSON number or boolean is no string (DRF alone would store 5 as "5")
+    "number-receiver": (
+        {"receiver_email": 5, "amount": "1.00"},
+        400,
+        "validation_error",
+        {"receiver_email": ["Not a valid string."]},
+    ),
+    "number-note": (
+        {**with_amount("1.00"), "note": 5},
+        400,
+        "validation_error",
+        {"note": ["Not a valid string."]},
+    ),
+    "true-note": (
+        {**with_amount("1.00"), "note": True},
+        400,
+        "validation_error",
+        {"note": ["Not a valid string."]},
+    ),
     "null-note": (
         {**with_amount("1.00"), "note": None},
         400,

@@ -49,6 +49,19 @@ def test_login_failures_are_indistinguishable(client, make_user):
     assert headers[0] == headers[1] == headers[2]
 
 
+@pytest.mark.parametrize("password", [12345678, True, ["x"]])
+def test_a_password_that_is_no_json_string_is_refused_not_turned_into_one(
+    client, make_user, password
+):
+    make_user(email="asha@example.in")
+
+    response = client.post(
+        LOGIN, {"email": "asha@example.in", "password": password}, content_type="application/json"
+    )
+
+    assert_error(response, 400, "validation_error", {"password": ["Not a valid string."]})
+
+
 def test_profile_shows_the_caller(client, make_user, login):
     user = make_user(phone="")
     access = login(user.email)["access"]
