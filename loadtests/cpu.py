@@ -143,7 +143,8 @@ class CpuMeter:
         parts: Counter = Counter()
         others: Counter = Counter()
         own = 0
-        for pid, (command, part, ticks) in self._read().items():
+        now = self._read()
+        for pid, (command, part, ticks) in now.items():
             before = self._ticks.get(pid)
             spent = ticks - (before[2] if before else 0)
             if part is None:
@@ -152,6 +153,12 @@ class CpuMeter:
             own += spent
             if part:
                 parts[part] += spent / TICKS
+        # A backend that ended meanwhile is in the postmaster's reaped time with all its
+        # life: what it had spent before start() is taken off again.
+        for pid, (command, _, ticks) in self._ticks.items():
+            if pid > 0 and pid not in now and command.startswith("postgres"):
+                own -= ticks
+                parts["PostgreSQL"] = max(0.0, parts["PostgreSQL"] - ticks / TICKS)
         foreign = max(0, _busy_ticks() - self._busy - own)
         return CpuUse(
             seconds=elapsed,
